@@ -1,0 +1,42 @@
+# The two commands of the README: `make setup` (then `.venv/bin/python run.py`) and `make test`.
+# Both are idempotent: a stamp file re-runs an install only when pyproject.toml changed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup setup-test run test lint bench clean
+
+setup: $(VENV)/.run-installed
+
+setup-test: $(VENV)/.test-installed
+
+$(BIN)/python:
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null \
+	  || scripts/system-packages python3-venv python3-pip
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.run-installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: setup
+	$(BIN)/python run.py
+
+test: setup-test
+	scripts/system-packages redis-server
+	$(BIN)/python -m pytest
+
+lint: setup-test
+	$(BIN)/ruff check chatapp handlers stores tests bench run.py
+	$(BIN)/mypy
+
+bench: setup-test
+	$(BIN)/python bench/stores.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache *.egg-info

@@ -1,0 +1,228 @@
+"""Settings: parsed once from settings.ini into frozen dataclasses.
+
+Each key comes from the environment (`CHATAPP_<SECTION>_<KEY>`), else the file,
+else its default, and is cast and checked here, so the rest of the code trusts
+the types. An error names the key. Tests build `Settings` directly.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import logging
+import os
+import re
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chatapp.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+STORES = ("memory", "file", "mongodb", "redis")
+MONGODB_DRIVERS = ("pymongo", "motor")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def _duration(**kwargs: Any) -> Any:
+    return field(metadata={"duration": True}, **kwargs)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8888
+    #: Prefer CHATAPP_COOKIE_SECRET; when neither is set, one is generated into cookie_secret_file.
+    cookie_secret: str = ""
+    cookie_secret_file: str = "var/cookie_secret"
+    secure_cookies: bool = False
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    store: str = "file"
+    idle_timeout: float = _duration(default=30 * 60)
+    absolute_timeout: float = _duration(default=7 * 86400)
+    #: Renew the idle expiry at most once per this interval, per session or socket.
+    touch_interval: float = _duration(default=60)
+    #: How often the memory and file stores are swept of expired sessions.
+    sweep_interval: float = _duration(default=60)
+    file_dir: str = "var/sessions"
+    memory_max_sessions: int = 100_000
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/chatapp.sqlite3"
+
+
+@dataclass(frozen=True)
+class MongoSettings:
+    url: str = "mongodb://127.0.0.1:27017/chatapp"
+    driver: str = "pymongo"
+    #: Bound on connecting and on each operation.
+    timeout: float = _duration(default=2)
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = "redis://127.0.0.1:6379/0"
+    timeout: float = _duration(default=2)
+
+
+@dataclass(frozen=True)
+class SocketIOSettings:
+    message_queue: str = ""
+    allowed_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    mongodb: MongoSettings = field(default_factory=MongoSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    socketio: SocketIOSettings = field(default_factory=SocketIOSettings)
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = "settings.ini",
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Settings from the environment, then the file at `path` (may be absent), then defaults.
+
+    `overrides` (section -> key -> already typed value) win over both; run.py
+    passes --host and --port through it. Raises ConfigError naming the key.
+    """
+    environ = os.environ if environ is None else environ
+    parser = configparser.ConfigParser(
+        inline_comment_prefixes=(";", "#"), interpolation=None, default_section="\0"
+    )
+    if path is not None and Path(path).exists():
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as exc:
+            raise ConfigError(str(path), f"not a valid settings file: {exc.message}") from None
+    sections = {}
+    for name, cls in typing.get_type_hints(Settings).items():
+        raw = dict(parser[name]) if parser.has_section(name) else {}
+        sections[name] = _section(name, cls, raw, environ, (overrides or {}).get(name, {}))
+    for name in parser.sections():
+        if name not in sections:
+            log.warning("settings: unknown section [%s] ignored", name)
+    return Settings(**sections)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in '90', '90s', '30m', '12h' or '7d'; ValueError otherwise."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(text)
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _section(
+    name: str, cls: type, raw: dict[str, str], environ: Mapping[str, str], given: Mapping[str, Any]
+) -> Any:
+    values: dict[str, Any] = {}
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in raw.keys() - known:
+        log.warning("settings: unknown key [%s] %s ignored", name, key)
+    for spec in dataclasses.fields(cls):
+        if spec.name in given:
+            values[spec.name] = given[spec.name]
+            continue
+        text = environ.get(f"CHATAPP_{name}_{spec.name}".upper())
+        if name == "server" and spec.name == "cookie_secret":
+            text = environ.get("CHATAPP_COOKIE_SECRET", text)
+        if text is None:
+            text = raw.get(spec.name)
+        if text is not None:
+            values[spec.name] = _cast(f"[{name}] {spec.name}", spec, text.strip())
+    return cls(**values)
+
+
+def _cast(key: str, spec: dataclasses.Field[Any], text: str) -> Any:
+    kind = spec.type if isinstance(spec.type, str) else spec.type.__name__
+    try:
+        if spec.metadata.get("duration"):
+            return parse_duration(text)
+        if kind == "int":
+            return int(text)
+        if kind == "bool":
+            return {
+                "true": True,
+                "yes": True,
+                "on": True,
+                "1": True,
+                "false": False,
+                "no": False,
+                "off": False,
+                "0": False,
+            }[text.lower()]
+        if kind.startswith("tuple"):
+            return tuple(item for item in re.split(r"[\s,]+", text) if item)
+        return text
+    except (ValueError, KeyError):
+        hint = {
+            "int": "a whole number",
+            "bool": "true or false",
+        }.get(kind, "a duration such as 90s, 30m, 12h or 7d")
+        raise ConfigError(key, f"{text!r} is not {hint}") from None
+
+
+def _check(settings: Settings) -> None:
+    """Checks across keys; the file may name only what it changes, so defaults pass."""
+    s = settings.session
+    if s.store not in STORES:
+        raise ConfigError(
+            "[session] store", f"unknown store {s.store!r}; choose {', '.join(STORES)}"
+        )
+    for key, value in (
+        ("idle_timeout", s.idle_timeout),
+        ("absolute_timeout", s.absolute_timeout),
+        ("sweep_interval", s.sweep_interval),
+    ):
+        if value <= 0:
+            raise ConfigError(f"[session] {key}", "must be longer than 0s")
+    if s.touch_interval >= s.idle_timeout:
+        raise ConfigError("[session] touch_interval", "must be shorter than idle_timeout")
+    if s.memory_max_sessions < 1:
+        raise ConfigError("[session] memory_max_sessions", "must be at least 1")
+    if not 0 <= settings.server.port <= 65535:
+        raise ConfigError("[server] port", "must be between 0 and 65535")
+    if settings.mongodb.driver not in MONGODB_DRIVERS:
+        raise ConfigError(
+            "[mongodb] driver",
+            f"unknown driver {settings.mongodb.driver!r}; choose pymongo or motor",
+        )
+    _check_url("[mongodb] url", settings.mongodb.url, ("mongodb://", "mongodb+srv://"))
+    _check_url("[redis] url", settings.redis.url, ("redis://", "rediss://", "unix://"))
+    _check_url(
+        "[database] url", settings.database.url, ("sqlite:///", "mongodb://", "mongodb+srv://")
+    )
+    if settings.socketio.message_queue:
+        _check_url(
+            "[socketio] message_queue", settings.socketio.message_queue, ("redis://", "rediss://")
+        )
+    for origin in settings.socketio.allowed_origins:
+        if not re.match(r"^https?://[^/\s]+$", origin):
+            raise ConfigError(
+                "[socketio] allowed_origins",
+                f"{origin!r} is not an origin like https://example.org",
+            )
+
+
+def _check_url(key: str, url: str, schemes: tuple[str, ...]) -> None:
+    if not url.startswith(schemes):
+        raise ConfigError(key, f"{url!r} must start with {' or '.join(schemes)}")

@@ -1,0 +1,329 @@
+"""The abstract SessionStore: the guarantees every backend gives.
+
+A session is a flat mapping of keys to JSON values plus a revision. Writers never
+send the whole mapping back: a save is a *patch* of the keys a writer set or
+deleted since it loaded, with the revision it loaded. Each key remembers the
+revision that last wrote it, so the backend can apply a patch atomically when no
+key in it was written after the writer's load, and refuse it with
+`SessionConflict` naming the keys otherwise. Two writers of different keys both
+win; two writers of one key never silently overwrite each other.
+
+The base owns what is the same everywhere (id checks, JSON, expiry on read, the
+retrying read-modify-write helper); a backend implements a few primitives, each
+of which must be atomic on its own.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import copy
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
+
+from stores.errors import SessionConflict, SessionGone, SessionValueError
+
+#: The data key whose value (a string) is indexed: a user's sessions can be listed.
+USER_ID_KEY: Final = "user_id"
+#: Longest id a store accepts; anything else is an unknown session.
+MAX_ID_LENGTH: Final = 256
+#: Longest key name a store accepts.
+MAX_KEY_LENGTH: Final = 256
+
+
+class _Deleted:
+    def __repr__(self) -> str:
+        return "DELETED"
+
+
+#: Use as a value in `SessionStore.save` changes to delete that key.
+DELETED: Final = _Deleted()
+
+#: Encoded changes as backends see them: JSON text, or None to delete the key.
+EncodedChanges = dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session as loaded: its data, the revision to patch against, its expiry."""
+
+    id: str
+    data: Mapping[str, Any]
+    revision: int
+    expires_at: float  # epoch seconds: the sliding idle expiry, never past deadline
+    deadline: float  # epoch seconds: the absolute expiry, fixed at creation
+
+    @property
+    def user_id(self) -> str | None:
+        value = self.data.get(USER_ID_KEY)
+        return value if isinstance(value, str) else None
+
+
+@dataclass
+class StoredSession:
+    """A session as a backend keeps it: values still JSON text."""
+
+    id: str
+    data: dict[str, str]
+    revision: int
+    expires_at: float
+    deadline: float
+    key_revisions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str | None:
+        return user_id_of(self.data.get(USER_ID_KEY))
+
+
+def user_id_of(encoded: str | None) -> str | None:
+    """The user id that an encoded `user_id` value names, if it is a string."""
+    if encoded is None:
+        return None
+    value = json.loads(encoded)
+    return value if isinstance(value, str) else None
+
+
+def encode_value(key: str, value: Any) -> str:
+    """JSON text of a value, or SessionValueError naming the key."""
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise SessionValueError(
+            f"session value for {key!r} is not JSON-serialisable: {exc}"
+        ) from None
+
+
+def check_key(key: object) -> str:
+    """A key as given, or SessionValueError when it is not a short non-empty string."""
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise SessionValueError(
+            f"session keys are strings of 1 to {MAX_KEY_LENGTH} characters, not {key!r}"
+        )
+    return key
+
+
+def is_plausible_id(session_id: object) -> bool:
+    return isinstance(session_id, str) and 0 < len(session_id) <= MAX_ID_LENGTH
+
+
+def apply_changes(
+    stored: StoredSession,
+    changes: EncodedChanges,
+    *,
+    base_revision: int,
+    now: float,
+    idle_timeout: float,
+) -> None:
+    """Apply a patch in place, for backends that hold a lock around load-and-write.
+
+    Raises SessionConflict, and changes nothing, if any key in the patch was
+    written after `base_revision`.
+    """
+    conflicts = [k for k in changes if stored.key_revisions.get(k, 0) > base_revision]
+    if conflicts:
+        raise SessionConflict(stored.id, conflicts)
+    stored.revision += 1
+    for key, value in changes.items():
+        if value is None:
+            stored.data.pop(key, None)
+        else:
+            stored.data[key] = value
+        # Kept for deleted keys too: a delete must conflict with a concurrent set.
+        stored.key_revisions[key] = stored.revision
+    stored.expires_at = min(now + idle_timeout, stored.deadline)
+
+
+class SessionStore(abc.ABC):
+    """Where sessions live between requests; see the module docstring.
+
+    Guarantees, for every backend:
+
+    - `load` of an unknown, destroyed or expired id returns None and stores
+      nothing; expiry is checked on every read, not only by a reaper.
+    - `save` applies a patch atomically or raises; it never recreates a session
+      that was destroyed or has expired (`SessionGone`).
+    - `touch` renews the idle expiry without rewriting data, never past the
+      deadline set at creation, and never revives a session.
+    - `session_ids_of` lists the live sessions whose `user_id` is that user.
+    """
+
+    #: Short name used in settings, logs and /healthz.
+    name: ClassVar[str]
+
+    def __init__(self, *, idle_timeout: float, absolute_timeout: float) -> None:
+        if idle_timeout <= 0 or absolute_timeout <= 0:
+            raise ValueError("session timeouts must be positive")
+        self.idle_timeout = idle_timeout
+        self.absolute_timeout = absolute_timeout
+
+    # -- the public interface -------------------------------------------------
+
+    async def load(self, session_id: str) -> SessionRecord | None:
+        """The live session with this id, or None."""
+        if not is_plausible_id(session_id):
+            return None
+        stored = await self._read(session_id)
+        if stored is None or stored.expires_at <= time.time():
+            return None
+        return self._record(stored)
+
+    async def create(self, session_id: str, data: Mapping[str, Any]) -> SessionRecord:
+        """Store a new session; its deadline is now plus the absolute timeout.
+
+        The id must be fresh (see `new_session_id` in the caller); a store
+        never adopts an id a client chose.
+        """
+        if not is_plausible_id(session_id):
+            raise ValueError("session ids are strings of 1 to 256 characters")
+        now = time.time()
+        deadline = now + self.absolute_timeout
+        stored = StoredSession(
+            id=session_id,
+            data={check_key(k): encode_value(k, v) for k, v in data.items()},
+            revision=0,
+            expires_at=min(now + self.idle_timeout, deadline),
+            deadline=deadline,
+        )
+        await self._insert(stored)
+        return self._record(stored)
+
+    async def save(
+        self, session_id: str, changes: Mapping[str, Any], *, base_revision: int
+    ) -> SessionRecord:
+        """Apply the keys set (or set to DELETED) since `base_revision`; renews idle expiry.
+
+        Raises SessionConflict if another writer changed one of these keys since
+        that revision, SessionGone if the session was destroyed or expired.
+        """
+        if not is_plausible_id(session_id):
+            raise SessionGone(str(session_id))
+        encoded: EncodedChanges = {
+            check_key(k): None if v is DELETED else encode_value(k, v) for k, v in changes.items()
+        }
+        stored = await self._apply(session_id, encoded, base_revision, time.time())
+        return self._record(stored)
+
+    async def touch(self, session_id: str) -> float | None:
+        """Renew the idle expiry; the new expiry, or None if the session is gone."""
+        if not is_plausible_id(session_id):
+            return None
+        return await self._touch(session_id, time.time())
+
+    async def destroy(self, session_id: str) -> None:
+        """Remove the session; any save or touch still in flight then fails."""
+        if is_plausible_id(session_id):
+            await self._delete(session_id)
+
+    async def session_ids_of(self, user_id: str) -> list[str]:
+        """Ids of the live sessions of this user, checked against their data."""
+        live = []
+        for session_id in await self._indexed_ids(user_id):
+            record = await self.load(session_id)
+            if record is not None and record.user_id == user_id:
+                live.append(session_id)
+        return live
+
+    async def destroy_sessions_of(self, user_id: str, *, keep: str | None = None) -> list[str]:
+        """Destroy every session of this user but `keep`; the ids destroyed."""
+        ended = [sid for sid in await self.session_ids_of(user_id) if sid != keep]
+        for session_id in ended:
+            await self.destroy(session_id)
+        return ended
+
+    async def modify(
+        self,
+        session_id: str,
+        mutate: Callable[[dict[str, Any]], None],
+        *,
+        attempts: int = 100,
+    ) -> SessionRecord:
+        """Read, let `mutate` change the data in place, save; retry on conflict.
+
+        `mutate` may run several times, each time on fresh data, so it must not
+        have other side effects. Raises SessionGone, or SessionConflict after
+        `attempts` losses in a row.
+        """
+        for attempt in range(attempts):
+            record = await self.load(session_id)
+            if record is None:
+                raise SessionGone(session_id)
+            data = copy.deepcopy(dict(record.data))
+            mutate(data)
+            changes = changed_keys(record.data, data)
+            if not changes:
+                return record
+            try:
+                return await self.save(session_id, changes, base_revision=record.revision)
+            except SessionConflict as conflict:
+                last = conflict
+                # Full jitter spreads the retries of many contending writers.
+                await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+        raise last
+
+    async def sweep(self) -> int:
+        """Remove expired sessions now; the number removed.
+
+        Backends whose server expires entries itself (MongoDB, Redis) need no
+        sweep; the others rely on the application calling this periodically.
+        """
+        return 0
+
+    async def prepare(self) -> None:
+        """Create what the backend needs (indexes); idempotent, called at start-up."""
+
+    async def ping(self) -> None:
+        """Return if the backing server answers; raise StoreUnavailable otherwise."""
+
+    async def close(self) -> None:
+        """Release connections and threads."""
+
+    # -- what a backend implements --------------------------------------------
+
+    @abc.abstractmethod
+    async def _read(self, session_id: str) -> StoredSession | None:
+        """The stored session, or None; an expired one may be returned."""
+
+    @abc.abstractmethod
+    async def _insert(self, stored: StoredSession) -> None:
+        """Store a new session; fail if the id exists."""
+
+    @abc.abstractmethod
+    async def _apply(
+        self, session_id: str, changes: EncodedChanges, base_revision: int, now: float
+    ) -> StoredSession:
+        """Atomically: check conflicts, apply, bump the revision, renew the idle expiry."""
+
+    @abc.abstractmethod
+    async def _touch(self, session_id: str, now: float) -> float | None:
+        """Atomically renew the expiry of a live session to min(now + idle, deadline)."""
+
+    @abc.abstractmethod
+    async def _delete(self, session_id: str) -> None:
+        """Remove the session and its index entry, if any."""
+
+    @abc.abstractmethod
+    async def _indexed_ids(self, user_id: str) -> Iterable[str]:
+        """Ids the user index holds for this user; may include stale ones."""
+
+    # -- helpers ----------------------------------------------------------------
+
+    @staticmethod
+    def _record(stored: StoredSession) -> SessionRecord:
+        return SessionRecord(
+            id=stored.id,
+            data={k: json.loads(v) for k, v in stored.data.items()},
+            revision=stored.revision,
+            expires_at=stored.expires_at,
+            deadline=stored.deadline,
+        )
+
+
+def changed_keys(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes that turn `before` into `after`, deletions as DELETED."""
+    changes: dict[str, Any] = {k: v for k, v in after.items() if k not in before or before[k] != v}
+    changes.update({k: DELETED for k in before if k not in after})
+    return changes

@@ -1,0 +1,134 @@
+"""Sessions in this process's memory: for development and single-process use.
+
+Every primitive below runs without awaiting, so on one event loop each is
+atomic. Values stay JSON text, so no caller can mutate a stored session
+through an object it loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import replace
+
+from stores.base import EncodedChanges, SessionStore, StoredSession, apply_changes
+from stores.errors import SessionGone, SessionStoreError
+
+log = logging.getLogger(__name__)
+
+
+class MemorySessionStore(SessionStore):
+    """At most `max_sessions`; when full, the expired go first, then the least recently used."""
+
+    name = "memory"
+
+    def __init__(
+        self, *, idle_timeout: float, absolute_timeout: float, max_sessions: int = 100_000
+    ) -> None:
+        super().__init__(idle_timeout=idle_timeout, absolute_timeout=absolute_timeout)
+        if max_sessions < 1:
+            raise ValueError("max_sessions must be at least 1")
+        self.max_sessions = max_sessions
+        # Least recently used first: reads, touches and saves move a session to the end.
+        self._sessions: OrderedDict[str, StoredSession] = OrderedDict()
+        self._by_user: dict[str, set[str]] = {}
+        log.warning(
+            "memory session store: sessions live in this one process and are lost on "
+            "restart; use file, mongodb or redis for several processes"
+        )
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    async def _read(self, session_id: str) -> StoredSession | None:
+        stored = self._live(session_id, time.time())
+        if stored is None:
+            return None
+        self._sessions.move_to_end(session_id)
+        return replace(stored, data=dict(stored.data))
+
+    async def _insert(self, stored: StoredSession) -> None:
+        if stored.id in self._sessions:
+            raise SessionStoreError(f"session id already exists: {stored.id!r}")
+        if len(self._sessions) >= self.max_sessions:
+            self._sweep(time.time())
+        while len(self._sessions) >= self.max_sessions:
+            evicted, _ = self._sessions.popitem(last=False)
+            self._unindex(evicted)
+            log.warning(
+                "memory session store full (%d sessions): evicted the least recently used",
+                self.max_sessions,
+            )
+        self._sessions[stored.id] = replace(stored, data=dict(stored.data))
+        self._index(stored)
+
+    async def _apply(
+        self, session_id: str, changes: EncodedChanges, base_revision: int, now: float
+    ) -> StoredSession:
+        stored = self._live(session_id, now)
+        if stored is None:
+            raise SessionGone(session_id)
+        self._unindex(session_id)
+        try:
+            apply_changes(
+                stored,
+                changes,
+                base_revision=base_revision,
+                now=now,
+                idle_timeout=self.idle_timeout,
+            )
+        finally:
+            self._index(stored)
+        self._sessions.move_to_end(session_id)
+        return replace(stored, data=dict(stored.data))
+
+    async def _touch(self, session_id: str, now: float) -> float | None:
+        stored = self._live(session_id, now)
+        if stored is None:
+            return None
+        stored.expires_at = min(now + self.idle_timeout, stored.deadline)
+        self._sessions.move_to_end(session_id)
+        return stored.expires_at
+
+    async def _delete(self, session_id: str) -> None:
+        self._unindex(session_id)
+        self._sessions.pop(session_id, None)
+
+    async def _indexed_ids(self, user_id: str) -> Iterable[str]:
+        return list(self._by_user.get(user_id, ()))
+
+    async def sweep(self) -> int:
+        return self._sweep(time.time())
+
+    def _sweep(self, now: float) -> int:
+        expired = [sid for sid, s in self._sessions.items() if s.expires_at <= now]
+        for session_id in expired:
+            self._unindex(session_id)
+            del self._sessions[session_id]
+        return len(expired)
+
+    def _live(self, session_id: str, now: float) -> StoredSession | None:
+        stored = self._sessions.get(session_id)
+        if stored is not None and stored.expires_at <= now:
+            self._unindex(session_id)
+            del self._sessions[session_id]
+            return None
+        return stored
+
+    def _index(self, stored: StoredSession) -> None:
+        user_id = stored.user_id
+        if user_id is not None:
+            self._by_user.setdefault(user_id, set()).add(stored.id)
+
+    def _unindex(self, session_id: str) -> None:
+        stored = self._sessions.get(session_id)
+        user_id = stored.user_id if stored else None
+        if user_id is None:
+            return
+        ids = self._by_user.get(user_id)
+        if ids is not None:
+            ids.discard(session_id)
+            if not ids:  # prune empty entries, as python-socketio's rooms do
+                del self._by_user[user_id]

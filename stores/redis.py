@@ -1,0 +1,237 @@
+"""Sessions as Redis hashes with a TTL, patched by Lua scripts.
+
+    <prefix>s:<id>     hash: rev, exp (ms), deadline (ms), user?, d:<key> = JSON text,
+                       r:<key> = revision that last wrote the key; PEXPIREAT exp
+    <prefix>u:<user>   set of that user's session ids; expires with its last deadline
+
+Each primitive is one script, so it runs atomically on the server: a patch
+checks every key's revision, applies, bumps `rev` and renews the TTL in one
+step, and a script on a key that expired or was deleted finds nothing and
+creates nothing. Scripts name the user-index keys they build from the prefix,
+which a single Redis (or a cluster with hash tags in the prefix) accepts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError, TimeoutError
+
+from stores.base import USER_ID_KEY, EncodedChanges, SessionStore, StoredSession, user_id_of
+from stores.errors import SessionConflict, SessionGone, SessionStoreError, StoreUnavailable
+
+# A user's index set lives as long as the latest deadline of its sessions.
+_INDEX = """
+local function index(user_key, session_id, deadline)
+  redis.call('SADD', user_key, session_id)
+  local ttl = redis.call('PTTL', user_key)
+  local wanted = tonumber(deadline) - tonumber(ARGV[1])
+  if ttl < wanted then redis.call('PEXPIRE', user_key, math.max(wanted, 1)) end
+end
+"""
+
+# KEYS[1] session; ARGV: now_ms, exp_ms, deadline_ms, user or '', user key, session id,
+# then key, JSON pairs
+_INSERT = (
+    _INDEX
+    + """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'rev', 0, 'exp', ARGV[2], 'deadline', ARGV[3])
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], 'd:' .. ARGV[i], ARGV[i + 1]) end
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'user', ARGV[4])
+  index(ARGV[5], ARGV[6], ARGV[3])
+end
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1
+"""
+)
+
+# KEYS[1] session; ARGV: now_ms, idle_ms, base_rev, session id, user prefix,
+# user changes ('0'/'1'), new user or '', then triples key, op ('s'/'d'), JSON
+_APPLY = (
+    _INDEX
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
+local base = tonumber(ARGV[3])
+local conflicts = {'conflict'}
+for i = 8, #ARGV, 3 do
+  local written = redis.call('HGET', KEYS[1], 'r:' .. ARGV[i])
+  if written and tonumber(written) > base then conflicts[#conflicts + 1] = ARGV[i] end
+end
+if #conflicts > 1 then return conflicts end
+local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
+for i = 8, #ARGV, 3 do
+  if ARGV[i + 1] == 's' then
+    redis.call('HSET', KEYS[1], 'd:' .. ARGV[i], ARGV[i + 2])
+  else
+    redis.call('HDEL', KEYS[1], 'd:' .. ARGV[i])
+  end
+  redis.call('HSET', KEYS[1], 'r:' .. ARGV[i], rev)
+end
+local deadline = tonumber(redis.call('HGET', KEYS[1], 'deadline'))
+if ARGV[6] == '1' then
+  local old = redis.call('HGET', KEYS[1], 'user')
+  if old then redis.call('SREM', ARGV[5] .. old, ARGV[4]) end
+  if ARGV[7] ~= '' then
+    redis.call('HSET', KEYS[1], 'user', ARGV[7])
+    index(ARGV[5] .. ARGV[7], ARGV[4], deadline)
+  else
+    redis.call('HDEL', KEYS[1], 'user')
+  end
+end
+local exp = string.format('%d', math.min(tonumber(ARGV[1]) + tonumber(ARGV[2]), deadline))
+redis.call('HSET', KEYS[1], 'exp', exp)
+redis.call('PEXPIREAT', KEYS[1], exp)
+return {'ok', redis.call('HGETALL', KEYS[1])}
+"""
+)
+
+# KEYS[1] session; ARGV: now_ms, idle_ms
+_TOUCH = """
+local deadline = redis.call('HGET', KEYS[1], 'deadline')
+if not deadline then return false end
+local exp = string.format('%d', math.min(tonumber(ARGV[1]) + tonumber(ARGV[2]), tonumber(deadline)))
+redis.call('HSET', KEYS[1], 'exp', exp)
+redis.call('PEXPIREAT', KEYS[1], exp)
+return exp
+"""
+
+# KEYS[1] session; ARGV: session id, user prefix
+_DELETE = """
+local user = redis.call('HGET', KEYS[1], 'user')
+redis.call('DEL', KEYS[1])
+if user then redis.call('SREM', ARGV[2] .. user, ARGV[1]) end
+"""
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisSessionStore(SessionStore):
+    name = "redis"
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        idle_timeout: float,
+        absolute_timeout: float,
+        prefix: str = "chatapp:",
+    ) -> None:
+        """`client`: a redis.asyncio client configured with socket timeouts."""
+        super().__init__(idle_timeout=idle_timeout, absolute_timeout=absolute_timeout)
+        self.client = client
+        self._session_prefix = prefix + "s:"
+        self._user_prefix = prefix + "u:"
+        self._insert_script = client.register_script(_INSERT)
+        self._apply_script = client.register_script(_APPLY)
+        self._touch_script = client.register_script(_TOUCH)
+        self._delete_script = client.register_script(_DELETE)
+
+    async def _read(self, session_id: str) -> StoredSession | None:
+        with _unavailable_on_network_errors():
+            fields = await self.client.hgetall(self._session_prefix + session_id)
+        if not fields:
+            return None
+        return _stored(session_id, {_text(k): _text(v) for k, v in fields.items()})
+
+    async def _insert(self, stored: StoredSession) -> None:
+        user_id = stored.user_id or ""
+        args: list[Any] = [
+            _ms(time.time()),
+            _ms(stored.expires_at),
+            _ms(stored.deadline),
+            user_id,
+            self._user_prefix + user_id,
+            stored.id,
+        ]
+        for key, value in stored.data.items():
+            args += [key, value]
+        with _unavailable_on_network_errors():
+            created = await self._insert_script(keys=[self._session_prefix + stored.id], args=args)
+        if not created:
+            raise SessionStoreError(f"session id already exists: {stored.id!r}")
+
+    async def _apply(
+        self, session_id: str, changes: EncodedChanges, base_revision: int, now: float
+    ) -> StoredSession:
+        user_changes = USER_ID_KEY in changes
+        new_user = user_id_of(changes[USER_ID_KEY]) if user_changes else None
+        args: list[Any] = [
+            _ms(now),
+            _ms(self.idle_timeout),
+            base_revision,
+            session_id,
+            self._user_prefix,
+            "1" if user_changes else "0",
+            new_user or "",
+        ]
+        for key, value in changes.items():
+            args += [key, "d", ""] if value is None else [key, "s", value]
+        with _unavailable_on_network_errors():
+            reply = await self._apply_script(keys=[self._session_prefix + session_id], args=args)
+        outcome = _text(reply[0])
+        if outcome == "gone":
+            raise SessionGone(session_id)
+        if outcome == "conflict":
+            raise SessionConflict(session_id, [_text(k) for k in reply[1:]])
+        return _stored(session_id, _pairs(reply[1]))
+
+    async def _touch(self, session_id: str, now: float) -> float | None:
+        with _unavailable_on_network_errors():
+            expires_ms = await self._touch_script(
+                keys=[self._session_prefix + session_id],
+                args=[_ms(now), _ms(self.idle_timeout)],
+            )
+        return None if expires_ms is None else int(expires_ms) / 1000
+
+    async def _delete(self, session_id: str) -> None:
+        with _unavailable_on_network_errors():
+            await self._delete_script(
+                keys=[self._session_prefix + session_id], args=[session_id, self._user_prefix]
+            )
+
+    async def _indexed_ids(self, user_id: str) -> Iterable[str]:
+        with _unavailable_on_network_errors():
+            members = await self.client.smembers(self._user_prefix + user_id)
+        return [_text(m) for m in members]
+
+    async def ping(self) -> None:
+        with _unavailable_on_network_errors():
+            await self.client.ping()
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def _pairs(flat: Sequence[str | bytes]) -> dict[str, str]:
+    return {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _stored(session_id: str, fields: dict[str, str]) -> StoredSession:
+    return StoredSession(
+        id=session_id,
+        data={k[2:]: v for k, v in fields.items() if k.startswith("d:")},
+        key_revisions={k[2:]: int(v) for k, v in fields.items() if k.startswith("r:")},
+        revision=int(fields["rev"]),
+        expires_at=int(fields["exp"]) / 1000,
+        deadline=int(fields["deadline"]) / 1000,
+    )
+
+
+@contextmanager
+def _unavailable_on_network_errors() -> Iterator[None]:
+    try:
+        yield
+    except (ConnectionError, TimeoutError) as exc:
+        raise StoreUnavailable(f"Redis did not answer ({type(exc).__name__}: {exc})") from exc

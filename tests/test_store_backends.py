@@ -1,0 +1,166 @@
+"""What one backend promises beyond the contract: files, memory limits, servers down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from chatapp.backends import connect_mongodb, connect_redis, mongodb_database
+from stores import SessionGone, StoreUnavailable
+from stores.file import FileSessionStore
+from stores.memory import MemorySessionStore
+from stores.mongodb import MongoSessionStore
+from stores.redis import RedisSessionStore
+
+TIMEOUTS = {"idle_timeout": 60.0, "absolute_timeout": 3600.0}
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+# -- file ---------------------------------------------------------------------------
+
+
+async def test_file_names_never_come_from_the_id(tmp_path: Path) -> None:
+    sessions = tmp_path / "sessions"
+    store = FileSessionStore(sessions, **TIMEOUTS)
+    victim = tmp_path / "victim.session"
+    victim.write_text("keep me")
+    for sid in ["../victim", "../../etc/passwd", str(victim), "..", ".locks/00"]:
+        await store.create(sid, {"x": 1})
+        await store.destroy(sid)
+    assert victim.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sessions", "victim.session"]
+    assert all(p.name.startswith(".") or len(p.stem) == 64 for p in sessions.iterdir())
+    await store.close()
+
+
+async def test_a_corrupt_session_file_is_logged_and_treated_as_absent(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FileSessionStore(tmp_path, **TIMEOUTS)
+    sid = new_id()
+    await store.create(sid, {"x": 1})
+    (path,) = tmp_path.glob("*.session")
+    future = time.time() + 60
+    for garbage in [b"{not json", b"", b"[1, 2]", b'{"id": 5}', b"\xff\xfe"]:
+        path.write_bytes(garbage)
+        os.utime(path, (future, future))
+        with caplog.at_level(logging.WARNING, logger="stores.file"):
+            assert await store.load(sid) is None
+        assert "corrupt session file" in caplog.text
+        caplog.clear()
+        with pytest.raises(SessionGone):
+            await store.save(sid, {"x": 2}, base_revision=0)
+    await store.close()
+
+
+async def test_the_file_sweep_removes_expired_sessions_and_their_index(tmp_path: Path) -> None:
+    store = FileSessionStore(tmp_path, idle_timeout=0.3, absolute_timeout=3600)
+    expiring = new_id()
+    await store.create(expiring, {"user_id": "alice"})
+    await asyncio.sleep(0.4)
+    kept = new_id()
+    await store.create(kept, {"user_id": "alice"})
+    assert await store.sweep() == 1
+    assert len(list(tmp_path.glob("*.session"))) == 1
+    assert await store.session_ids_of("alice") == [kept]
+    assert len(list((tmp_path / ".users").rglob("*"))) == 2  # alice's folder and one marker
+    await store.close()
+
+
+async def test_file_writes_leave_only_private_complete_files(tmp_path: Path) -> None:
+    store = FileSessionStore(tmp_path, **TIMEOUTS)
+    sid = new_id()
+    record = await store.create(sid, {})
+    await asyncio.gather(
+        *(store.save(sid, {f"k{i}": i}, base_revision=record.revision) for i in range(30))
+    )
+    files = list(tmp_path.glob("*"))
+    assert not [p for p in files if p.name.startswith(".tmp-")]
+    (path,) = tmp_path.glob("*.session")
+    assert path.stat().st_mode & 0o077 == 0
+    await store.close()
+
+
+# -- memory -------------------------------------------------------------------------
+
+
+async def test_the_memory_store_sweeps_expired_sessions() -> None:
+    store = MemorySessionStore(idle_timeout=0.2, absolute_timeout=3600)
+    for _ in range(5):
+        await store.create(new_id(), {"user_id": "alice"})
+    await asyncio.sleep(0.3)
+    assert await store.sweep() == 5
+    assert len(store) == 0
+    assert await store.session_ids_of("alice") == []
+
+
+async def test_a_full_memory_store_evicts_the_expired_first_then_the_least_recently_used(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemorySessionStore(max_sessions=3, idle_timeout=60, absolute_timeout=3600)
+    oldest, middle, newest = new_id(), new_id(), new_id()
+    for sid in (oldest, middle, newest):
+        await store.create(sid, {"user_id": "alice"})
+    await store.load(oldest)  # now `middle` is the least recently used
+    with caplog.at_level(logging.WARNING, logger="stores.memory"):
+        await store.create(new_id(), {})
+    assert await store.load(middle) is None
+    assert await store.load(oldest) is not None and await store.load(newest) is not None
+    assert "evicted the least recently used" in caplog.text
+    assert sorted(await store.session_ids_of("alice")) == sorted([oldest, newest])
+
+    short = MemorySessionStore(max_sessions=2, idle_timeout=0.2, absolute_timeout=3600)
+    stale = new_id()
+    await short.create(stale, {})
+    await asyncio.sleep(0.3)
+    fresh = new_id()
+    await short.create(fresh, {})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="stores.memory"):
+        await short.create(new_id(), {})
+    assert "evicted" not in caplog.text  # the expired one made room
+    assert await short.load(fresh) is not None
+
+
+def test_the_memory_store_says_it_is_for_one_process(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="stores.memory"):
+        MemorySessionStore(**TIMEOUTS)
+    assert "one process" in caplog.text
+
+
+# -- servers that are down --------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["redis", "mongodb-pymongo", "mongodb-motor"])
+async def test_a_down_server_raises_store_unavailable_within_seconds(
+    kind: str, closed_port_url: Callable[[str], str]
+) -> None:
+    if kind == "redis":
+        store: RedisSessionStore | MongoSessionStore = RedisSessionStore(
+            connect_redis(closed_port_url("redis"), timeout=1), **TIMEOUTS
+        )
+    else:
+        client = connect_mongodb(closed_port_url("mongodb"), kind.split("-")[1], timeout=1)
+        store = MongoSessionStore(mongodb_database(client).sessions, **TIMEOUTS)
+    started = time.monotonic()
+    for operation in (
+        store.ping(),
+        store.load(new_id()),
+        store.create(new_id(), {}),
+        store.save(new_id(), {"k": 1}, base_revision=0),
+        store.touch(new_id()),
+    ):
+        with pytest.raises(StoreUnavailable):
+            await operation
+    assert time.monotonic() - started < 15  # five calls, each bounded by about a second
+    await store.close()
