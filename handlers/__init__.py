@@ -1,0 +1,26 @@
+"""HTTP (and, later, Socket.IO) handlers, and the URL table that builds the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatapp.app import ChatApp
+from chatapp.settings import Settings
+from handlers.base import NotFoundHandler
+from handlers.health import HealthHandler
+from handlers.session_api import LogoutHandler, PrefsHandler, SessionHandler
+from stores.base import SessionStore
+
+
+def routes() -> list[tuple[str, type]]:
+    return [
+        (r"/healthz", HealthHandler),
+        (r"/api/session", SessionHandler),
+        (r"/api/prefs", PrefsHandler),
+        (r"/api/logout", LogoutHandler),
+    ]
+
+
+def make_app(settings: Settings, *, store: SessionStore | None = None, **extra: Any) -> ChatApp:
+    """The whole application: chatapp's services plus this URL table."""
+    return ChatApp(settings, routes(), store=store, default_handler_class=NotFoundHandler, **extra)

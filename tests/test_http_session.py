@@ -1,0 +1,259 @@
+"""The session through a running Tornado app: cookie, lazy save, regenerate, destroy, expiry.
+
+Run over every store. Logging in is the social layer's job; here a small
+test-only handler plays its part: it sets the user and regenerates the id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import pytest
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.web import create_signed_value
+
+from chatapp.app import ChatApp
+from chatapp.session import COOKIE_NAME
+from chatapp.settings import ServerSettings, SessionSettings, Settings
+from handlers import make_app
+from handlers.base import ApiHandler
+from stores.base import SessionStore
+from tests.client import Browser, body
+from tests.conftest import StoreFactory
+
+SECRET = "test-secret-" + "x" * 40
+
+
+class LoginForTest(ApiHandler):
+    async def post(self) -> None:
+        user_id = self.json_body()["user_id"]
+        self.session["user_id"] = user_id
+        self.session["user"] = {"id": user_id, "username": user_id, "display_name": user_id}
+        await self.session.regenerate()
+        self.send_json({"user": self.session["user"]})
+
+
+@dataclass
+class Running:
+    app: ChatApp
+    store: SessionStore
+    url: str
+
+    def browser(self) -> Browser:
+        return Browser(self.url)
+
+
+StartApp = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture
+async def start_app(make_store: StoreFactory) -> AsyncIterator[StartApp]:
+    servers: list[tuple[HTTPServer, ChatApp]] = []
+
+    async def start(
+        *,
+        idle_timeout: float = 60,
+        absolute_timeout: float = 3600,
+        touch_interval: float = 1,
+        secure_cookies: bool = False,
+    ) -> Running:
+        settings = Settings(
+            server=ServerSettings(cookie_secret=SECRET, secure_cookies=secure_cookies),
+            session=SessionSettings(
+                idle_timeout=idle_timeout,
+                absolute_timeout=absolute_timeout,
+                touch_interval=touch_interval,
+            ),
+        )
+        store = make_store(idle_timeout=idle_timeout, absolute_timeout=absolute_timeout)
+        app = make_app(settings, store=store)
+        app.add_handlers(r".*", [(r"/test/login", LoginForTest)])
+        await app.start()
+        sockets = bind_sockets(0, "127.0.0.1")
+        server = HTTPServer(app)
+        server.add_sockets(sockets)
+        servers.append((server, app))
+        return Running(app, store, f"http://127.0.0.1:{sockets[0].getsockname()[1]}")
+
+    yield start
+    for server, app in servers:
+        server.stop()
+        await server.close_all_connections()
+        await app.stop()
+
+
+def session_cookie_header(browser: Browser) -> str:
+    (header,) = [h for h in browser.set_cookie_headers if h.startswith(COOKIE_NAME + "=")]
+    return header
+
+
+async def test_anonymous_reads_store_nothing_and_set_no_session_cookie(start_app: StartApp) -> None:
+    running = await start_app()
+    browser = running.browser()
+    for _ in range(3):
+        response = await browser.request("GET", "/api/session")
+        assert response.code == 200
+        assert body(response)["authenticated"] is False
+        assert "Cookie" in response.headers["Vary"]
+    assert await browser.request("GET", "/healthz")
+    assert COOKIE_NAME not in browser.cookies
+    assert "_xsrf" in browser.cookies
+
+
+async def test_the_first_write_creates_the_session_and_a_strict_cookie(start_app: StartApp) -> None:
+    running = await start_app(absolute_timeout=3600)
+    browser = running.browser()
+    response = await browser.request("PUT", "/api/prefs", {"theme": "dark"})
+    assert response.code == 200, response.body
+    assert body(response) == {"prefs": {"theme": "dark"}}
+    header = session_cookie_header(browser)
+    attributes = {part.strip().split("=")[0].lower() for part in header.split(";")}
+    assert {"httponly", "path", "samesite", "expires"} <= attributes
+    assert "samesite=lax" in header.lower() and "path=/" in header.lower()
+    assert "secure" not in attributes
+    expires = parsedate_to_datetime(header.split("expires=")[1].split(";")[0]).timestamp()
+    assert time.time() < expires <= time.time() + 3600 + 1  # not Tornado's 30 days
+    again = await browser.request("GET", "/api/session")
+    assert body(again)["prefs"] == {"theme": "dark"}
+
+
+async def test_cookies_are_secure_when_configured(start_app: StartApp) -> None:
+    running = await start_app(secure_cookies=True)
+    browser = running.browser()
+    await browser.request("PUT", "/api/prefs", {"theme": "dark"})
+    assert "; secure" in session_cookie_header(browser).lower()
+
+
+async def test_a_read_only_request_writes_nothing(start_app: StartApp) -> None:
+    running = await start_app(touch_interval=30)
+    browser = running.browser()
+    await browser.request("PUT", "/api/prefs", {"theme": "dark"})
+    session_id = running.app.cookies.session_id(browser.cookies[COOKIE_NAME])
+    assert session_id is not None
+    before = await running.store.load(session_id)
+    for _ in range(3):
+        await browser.request("GET", "/api/session")
+    after = await running.store.load(session_id)
+    assert before is not None and after is not None
+    assert (after.revision, after.expires_at) == (before.revision, before.expires_at)
+
+
+async def test_state_changes_need_the_xsrf_header(start_app: StartApp) -> None:
+    running = await start_app()
+    browser = running.browser()
+    response = await browser.request("PUT", "/api/prefs", {"theme": "dark"}, xsrf=False)
+    assert response.code == 403
+    assert body(response)["error"]["code"] == "xsrf_failed"
+    assert COOKIE_NAME not in browser.cookies
+
+
+async def test_bad_prefs_are_refused_with_a_code(start_app: StartApp) -> None:
+    browser = (await start_app()).browser()
+    for payload, code in [
+        ({"theme": "pink"}, "invalid_theme"),
+        ({"theme": 1}, "invalid_theme"),
+        ({"theme": "dark", "x": 1}, "unknown_field"),
+        ("[1]", "invalid_json"),
+        ("{not json", "invalid_json"),
+        ({}, "invalid_theme"),
+    ]:
+        response = await browser.request("PUT", "/api/prefs", payload)
+        assert response.code == 400, payload
+        assert body(response)["error"]["code"] == code
+
+
+async def test_forged_malformed_and_unknown_cookies_are_anonymous(start_app: StartApp) -> None:
+    running = await start_app()
+    owner = running.browser()
+    await owner.request("PUT", "/api/prefs", {"theme": "dark"})
+    genuine = owner.cookies[COOKIE_NAME]
+    unknown = create_signed_value(SECRET, COOKIE_NAME, "A" * 43).decode()
+    malformed = create_signed_value(SECRET, COOKIE_NAME, "../../etc/passwd").decode()
+    forged = genuine[:-3] + ("abc" if not genuine.endswith("abc") else "xyz")
+    for cookie in (forged, unknown, malformed, "garbage", genuine.split("|")[0]):
+        stranger = running.browser()
+        stranger.cookies[COOKIE_NAME] = cookie
+        assert body(await stranger.request("GET", "/api/session"))["prefs"] == {"theme": "light"}
+        await stranger.request("PUT", "/api/prefs", {"theme": "dark"})
+        assert stranger.cookies[COOKIE_NAME] != cookie  # a fresh id, never the client's
+        fresh_id = running.app.cookies.session_id(stranger.cookies[COOKIE_NAME])
+        assert fresh_id not in (None, "A" * 43)
+
+
+async def test_login_regenerates_the_id_and_carries_the_data(start_app: StartApp) -> None:
+    running = await start_app()
+    browser = running.browser()
+    await browser.request("PUT", "/api/prefs", {"theme": "dark"})
+    before = running.app.cookies.session_id(browser.cookies[COOKIE_NAME])
+    response = await browser.request("POST", "/test/login", {"user_id": "alice"})
+    assert response.code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    after = running.app.cookies.session_id(browser.cookies[COOKIE_NAME])
+    assert after is not None and after != before
+    assert await running.store.load(before) is None  # type: ignore[arg-type]
+    state = body(await browser.request("GET", "/api/session"))
+    assert state["authenticated"] is True
+    assert state["user"]["id"] == "alice"
+    assert state["prefs"] == {"theme": "dark"}
+    assert await running.store.session_ids_of("alice") == [after]
+
+
+async def test_logout_destroys_the_session_and_clears_the_cookie(start_app: StartApp) -> None:
+    running = await start_app()
+    browser = running.browser()
+    await browser.request("POST", "/test/login", {"user_id": "alice"})
+    old_cookie = browser.cookies[COOKIE_NAME]
+    response = await browser.request("POST", "/api/logout")
+    assert response.code == 204
+    assert COOKIE_NAME not in browser.cookies
+    assert await running.store.session_ids_of("alice") == []
+    replay = running.browser()
+    replay.cookies[COOKIE_NAME] = old_cookie
+    assert body(await replay.request("GET", "/api/session"))["authenticated"] is False
+
+
+async def test_prefs_belong_to_the_session_not_the_user(start_app: StartApp) -> None:
+    running = await start_app()
+    laptop, phone = running.browser(), running.browser()
+    await laptop.request("POST", "/test/login", {"user_id": "alice"})
+    await phone.request("POST", "/test/login", {"user_id": "alice"})
+    await laptop.request("PUT", "/api/prefs", {"theme": "dark"})
+    assert body(await phone.request("GET", "/api/session"))["prefs"] == {"theme": "light"}
+
+
+async def test_requests_renew_the_idle_timeout_and_idleness_ends_the_session(
+    start_app: StartApp,
+) -> None:
+    running = await start_app(idle_timeout=1.0, touch_interval=0.2)
+    active, idle = running.browser(), running.browser()
+    await active.request("POST", "/test/login", {"user_id": "alice"})
+    await idle.request("POST", "/test/login", {"user_id": "bob"})
+    for _ in range(6):  # 1.8 s of activity: longer than the idle timeout
+        await asyncio.sleep(0.3)
+        assert body(await active.request("GET", "/api/session"))["authenticated"] is True
+    assert body(await idle.request("GET", "/api/session"))["authenticated"] is False
+
+
+async def test_the_absolute_timeout_ends_even_an_active_session(start_app: StartApp) -> None:
+    running = await start_app(idle_timeout=10, absolute_timeout=1.0, touch_interval=0.1)
+    browser = running.browser()
+    await browser.request("POST", "/test/login", {"user_id": "alice"})
+    deadline = time.monotonic() + 5
+    while body(await browser.request("GET", "/api/session"))["authenticated"]:
+        assert time.monotonic() < deadline, "the session outlived its absolute timeout"
+        await asyncio.sleep(0.2)
+
+
+async def test_unknown_paths_answer_404_in_the_error_shape(start_app: StartApp) -> None:
+    browser = (await start_app()).browser()
+    response = await browser.request("GET", "/api/nothing-here")
+    assert response.code == 404
+    assert body(response)["error"]["code"] == "not_found"
+    response = await browser.request("DELETE", "/api/session")
+    assert response.code == 405
+    assert body(response)["error"]["code"] == "method_not_allowed"

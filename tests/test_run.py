@@ -1,0 +1,169 @@
+"""run.py as the contract starts it: the listening line, one-line errors, /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient
+
+from tests.client import body
+from tests.conftest import free_port, wait_for_port
+from tests.processes import ROOT, AppProcess
+
+
+def run_failing(tmp_path: Path, settings_text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "settings.ini").write_text(settings_text)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "--port", "0", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+async def get(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    response = await AsyncHTTPClient().fetch(url, raise_error=False, request_timeout=10)
+    return response.code, body(response)
+
+
+async def test_the_shipped_settings_start_and_answer_healthz(tmp_path: Path) -> None:
+    app = AppProcess(tmp_path, (ROOT / "settings.ini").read_text())
+    try:
+        url = app.wait_listening()
+        assert await get(url + "/healthz") == (200, {"status": "ok", "session_store": "file"})
+    finally:
+        assert app.stop() == 0
+
+
+def test_no_settings_file_means_the_embedded_defaults(tmp_path: Path) -> None:
+    app = AppProcess(tmp_path, "")
+    (tmp_path / "settings.ini").unlink()
+    try:
+        assert app.wait_listening().startswith("http://127.0.0.1:")
+    finally:
+        app.stop()
+
+
+def test_a_generated_cookie_secret_is_private_and_kept(tmp_path: Path) -> None:
+    secret = tmp_path / "var" / "cookie_secret"
+    generated = []
+    for _ in range(2):  # the second start reads what the first generated
+        app = AppProcess(tmp_path, "", env={"CHATAPP_COOKIE_SECRET": ""})
+        app.wait_listening()
+        app.stop()
+        assert secret.stat().st_mode & 0o777 == 0o600
+        generated.append(secret.read_text())
+    assert generated[0] == generated[1]
+    assert len(generated[0].strip()) >= 32
+
+
+@pytest.mark.parametrize(
+    ("settings_text", "args", "key"),
+    [
+        ("[session]\nstore = postgres\n", (), "[session] store"),
+        ("[session]\nidle_timeout = 30 minutes\n", (), "[session] idle_timeout"),
+        ("[session]\nabsolute_timeout = -1d\n", (), "[session] absolute_timeout"),
+        ("[session]\nmemory_max_sessions = many\n", (), "[session] memory_max_sessions"),
+        ("[server]\nsecure_cookies = perhaps\n", (), "[server] secure_cookies"),
+        ("[mongodb]\ndriver = mongoengine\n", (), "[mongodb] driver"),
+        ("[redis]\nurl = http://localhost\n", (), "[redis] url"),
+        ("", ("--config", "missing.ini"), "--config"),
+        ("[session\nstore = file\n", (), "settings.ini"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_key_and_exit_2(
+    tmp_path: Path, settings_text: str, args: tuple[str, ...], key: str
+) -> None:
+    result = run_failing(tmp_path, settings_text, *args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert key in result.stderr
+
+
+@pytest.mark.parametrize("store", ["redis", "mongodb"])
+def test_an_unreachable_store_at_start_up_is_one_line_and_exit_2(
+    tmp_path: Path, store: str
+) -> None:
+    scheme = "mongodb" if store == "mongodb" else "redis"
+    settings = (
+        f"[session]\nstore = {store}\n[{store}]\nurl = {scheme}://127.0.0.1:"
+        f"{free_port()}/chatapp\ntimeout = 1s\n"
+    )
+    started = time.monotonic()
+    result = run_failing(tmp_path, settings)
+    assert time.monotonic() - started < 20  # bounded by the timeout, not a hang
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"[{store}] url" in result.stderr
+
+
+@pytest.fixture
+def restartable_backend(
+    tmp_path: Path,
+) -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """(settings, stop, start) of a redis-server of this test's own, on a fixed port."""
+    port = free_port()
+    command = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+    ]
+    server: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        server.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        wait_for_port(port)
+
+    def stop() -> None:
+        server[-1].terminate()
+        server[-1].wait(timeout=10)
+
+    start()
+    settings = (
+        f"[session]\nstore = redis\n[redis]\nurl = redis://127.0.0.1:{port}/0\ntimeout = 1s\n"
+    )
+    yield settings, stop, start
+    stop()
+
+
+async def test_healthz_says_503_while_the_store_is_down_and_200_when_back(
+    tmp_path: Path, restartable_backend: tuple[str, Callable[[], None], Callable[[], None]]
+) -> None:
+    settings, stop_backend, start_backend = restartable_backend
+    app = AppProcess(tmp_path / "app", settings)
+    try:
+        url = app.wait_listening()
+        assert (await get(url + "/healthz"))[0] == 200
+        stop_backend()
+        code, report = await get(url + "/healthz")
+        assert code == 503
+        assert report["failing"] == ["session_store"]
+        assert report["error"]["code"] == "backend_unavailable"
+        assert "[redis] url" in report["error"]["message"]
+        code, report = await get(url + "/api/session")
+        assert code == 200  # no cookie: the store is not needed, so not asked
+        start_backend()
+        for _ in range(50):
+            if (await get(url + "/healthz"))[0] == 200:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("healthz did not recover")
+    finally:
+        app.stop()
+    assert "session store" in "".join(app.output)  # the 503 was logged
