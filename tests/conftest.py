@@ -9,10 +9,6 @@ one entry to STORE_KINDS and one branch to `make_store`.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -21,59 +17,15 @@ import pytest
 
 from chatapp.backends import connect_mongodb, connect_redis, mongodb_database
 from stores.base import SessionStore
+from tests.servers import free_port, redis_server, secantus_server
 
 STORE_KINDS = ["memory", "file", "mongodb-pymongo", "mongodb-motor", "redis"]
-#: How long a test waits for a server to come up before failing.
-STARTUP_LIMIT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_port(port: int, limit: float = STARTUP_LIMIT) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listened on port {port} within {limit}s")
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    executable = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(executable).exists():
-        pytest.fail(
-            "redis-server is not installed: `make test` installs it (apt-get install redis-server)"
-        )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            executable,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path_factory.mktemp("redis")),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
@@ -83,14 +35,8 @@ def mongodb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if real:
         yield real
         return
-    from secantus import SecantusDBServer
-
-    server = SecantusDBServer(port=0, storage_path=str(tmp_path_factory.mktemp("secantus")))
-    server.start()
-    try:
-        yield f"mongodb://127.0.0.1:{server.port}/chatapp_test"
-    finally:
-        server.stop()
+    with secantus_server(tmp_path_factory.mktemp("secantus")) as url:
+        yield url
 
 
 @pytest.fixture

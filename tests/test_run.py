@@ -6,15 +6,15 @@ import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
 from tests.client import body
-from tests.conftest import free_port, wait_for_port
 from tests.processes import ROOT, AppProcess
+from tests.servers import RedisServer, free_port
 
 
 def run_failing(tmp_path: Path, settings_text: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -105,51 +105,22 @@ def test_an_unreachable_store_at_start_up_is_one_line_and_exit_2(
 
 
 @pytest.fixture
-def restartable_backend(
-    tmp_path: Path,
-) -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
-    """(settings, stop, start) of a redis-server of this test's own, on a fixed port."""
-    port = free_port()
-    command = [
-        "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(tmp_path),
-    ]
-    server: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        server.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
-        wait_for_port(port)
-
-    def stop() -> None:
-        server[-1].terminate()
-        server[-1].wait(timeout=10)
-
-    start()
-    settings = (
-        f"[session]\nstore = redis\n[redis]\nurl = redis://127.0.0.1:{port}/0\ntimeout = 1s\n"
-    )
-    yield settings, stop, start
-    stop()
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which the test may stop and start again."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
 
 
 async def test_healthz_says_503_while_the_store_is_down_and_200_when_back(
-    tmp_path: Path, restartable_backend: tuple[str, Callable[[], None], Callable[[], None]]
+    tmp_path: Path, own_redis: RedisServer
 ) -> None:
-    settings, stop_backend, start_backend = restartable_backend
+    settings = f"[session]\nstore = redis\n[redis]\nurl = {own_redis.url}\ntimeout = 1s\n"
     app = AppProcess(tmp_path / "app", settings)
     try:
         url = app.wait_listening()
         assert (await get(url + "/healthz"))[0] == 200
-        stop_backend()
+        own_redis.stop()
         code, report = await get(url + "/healthz")
         assert code == 503
         assert report["failing"] == ["session_store"]
@@ -157,7 +128,7 @@ async def test_healthz_says_503_while_the_store_is_down_and_200_when_back(
         assert "[redis] url" in report["error"]["message"]
         code, report = await get(url + "/api/session")
         assert code == 200  # no cookie: the store is not needed, so not asked
-        start_backend()
+        own_redis.start()
         for _ in range(50):
             if (await get(url + "/healthz"))[0] == 200:
                 break
