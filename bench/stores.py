@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chatapp.backends import connect_mongodb, connect_redis, mongodb_database  # noqa: E402
-from stores.base import SessionStore  # noqa: E402
-from stores.file import FileSessionStore  # noqa: E402
-from stores.memory import MemorySessionStore  # noqa: E402
-from stores.mongodb import MongoSessionStore  # noqa: E402
-from stores.redis import RedisSessionStore  # noqa: E402
-from tests.servers import redis_server, secantus_server  # noqa: E402
+from chatapp.backends import connect_mongodb, connect_redis, mongodb_database
+from stores.base import SessionStore
+from stores.file import FileSessionStore
+from stores.memory import MemorySessionStore
+from stores.mongodb import MongoSessionStore
+from stores.redis import RedisSessionStore
+from tests.servers import redis_server, secantus_server
 
 TIMEOUTS = {"idle_timeout": 1800.0, "absolute_timeout": 7 * 86400.0}
 #: A typical logged-in session: user, prefs, a few small keys.
@@ -80,8 +80,11 @@ async def measure_dict(seconds: float) -> dict[str, float]:
     async def touch(_: int) -> None:
         expiry["sid"] = time.time() + 1800
 
-    return {"load": await rate(load, seconds), "save": await rate(save, seconds),
-            "touch": await rate(touch, seconds)}
+    return {
+        "load": await rate(load, seconds),
+        "save": await rate(save, seconds),
+        "touch": await rate(touch, seconds),
+    }
 
 
 async def main(seconds: float) -> None:
