@@ -49,7 +49,7 @@ async def serve(settings: Settings) -> None:
         raise ChatappError(
             f"[server] port: cannot listen on {host}:{port} ({exc.strerror})"
         ) from None
-    server = HTTPServer(app)
+    server = HTTPServer(app, **app.server_options())
     server.add_sockets(sockets)
     bound = sockets[0].getsockname()[1]
     print(f"chatapp listening on http://{host}:{bound}", flush=True)

@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import tornado.web
+from redis.exceptions import RedisError
 from tornado.ioloop import PeriodicCallback
 
-from chatapp.backends import build_session_store, open_session_store, store_setting
+from chatapp.backends import build_session_store, open_session_store, redacted, store_setting
 from chatapp.cookie_secret import resolve_cookie_secret
+from chatapp.errors import BackendUnavailable
+from chatapp.origins import OriginPolicy
+from chatapp.realtime import build_realtime
 from chatapp.session import SessionCookies
 from chatapp.settings import Settings
 from stores.base import SessionStore
@@ -40,13 +44,17 @@ class ChatApp(tornado.web.Application):
             config.server.cookie_secret, config.server.cookie_secret_file
         )
         self.store = store if store is not None else build_session_store(config)
+        self.origins = OriginPolicy(config.socketio.allowed_origins)
+        self.sockets = build_realtime(config, self.origins)
+        self.sio = self.sockets.sio
         self.cookies = SessionCookies(
             self.store,
             secret=secret,
             secure=config.server.secure_cookies,
             touch_interval=config.session.touch_interval,
+            on_end=self.sockets.end_session,
         )
-        self._sweeper: PeriodicCallback | None = None
+        self._timers: list[PeriodicCallback] = []
         super().__init__(
             routes,
             cookie_secret=secret,
@@ -58,18 +66,37 @@ class ChatApp(tornado.web.Application):
             },
             template_path=str(ROOT / "templates"),
             static_path=str(ROOT / "static"),
+            websocket_max_message_size=config.server.max_message_size,
             **tornado_settings,
         )
+
+    def server_options(self) -> dict[str, Any]:
+        """Options for the HTTPServer that serves this app."""
+        return {
+            "xheaders": self.config.server.behind_proxy,
+            "max_body_size": self.config.server.max_message_size,
+        }
 
     async def start(self) -> None:
         """Check the backing servers answer and prepare them; BackendUnavailable otherwise."""
         await open_session_store(self.store, self.config)
-        self._sweeper = PeriodicCallback(self._sweep, self.config.session.sweep_interval * 1000)
-        self._sweeper.start()
+        try:
+            await self.sockets.start()
+        except (RedisError, OSError, TimeoutError) as exc:
+            queue = redacted(self.config.socketio.message_queue)
+            raise BackendUnavailable("[socketio] message_queue", queue, str(exc)) from None
+        for task, interval in (
+            (self._sweep, self.config.session.sweep_interval),
+            (self._end_expired_sockets, self.config.socketio.session_check_interval),
+        ):
+            timer = PeriodicCallback(task, interval * 1000)
+            timer.start()
+            self._timers.append(timer)
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.stop()
+        for timer in self._timers:
+            timer.stop()
+        await self.sockets.stop()
         await self.store.close()
 
     async def health(self) -> dict[str, Any]:
@@ -87,6 +114,15 @@ class ChatApp(tornado.web.Application):
                 error={"code": "backend_unavailable", "message": message},
             )
         return report
+
+    async def _end_expired_sockets(self) -> None:
+        try:
+            ended = await self.sockets.end_expired_sockets(self.store)
+        except StoreUnavailable as exc:
+            log.warning("socket session check skipped: %s", exc)
+            return
+        if ended:
+            log.info("ended %d sockets whose session expired", ended)
 
     async def _sweep(self) -> None:
         try:

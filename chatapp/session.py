@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from tornado.web import decode_signed_value
@@ -26,6 +26,8 @@ from tornado.web import decode_signed_value
 from stores.base import DELETED, USER_ID_KEY, SessionRecord, SessionStore, check_key, encode_value
 
 COOKIE_NAME = "chatapp_session"
+#: Called with (session id, reason) once a session id is ended: its sockets must end too.
+EndHook = Callable[[str, str], Awaitable[None]]
 _ID_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 256 bits
 
 
@@ -40,8 +42,11 @@ class Session(MutableMapping[str, Any]):
     is not seen; assign the whole value instead, as with Flask's session.
     """
 
-    def __init__(self, store: SessionStore, record: SessionRecord | None) -> None:
+    def __init__(
+        self, store: SessionStore, record: SessionRecord | None, on_end: EndHook | None = None
+    ) -> None:
         self._store = store
+        self._on_end = on_end
         self._record = record
         self._data: dict[str, Any] = dict(record.data) if record else {}
         self._changes: dict[str, Any] = {}
@@ -124,16 +129,21 @@ class Session(MutableMapping[str, Any]):
         self._changes = {}
         self.id_changed = True
         if old is not None:
-            await self._store.destroy(old.id)
+            await self._end(old.id, "regenerated")
 
-    async def destroy(self) -> None:
-        """End the session in the store; later saves and touches of it do nothing."""
+    async def destroy(self, reason: str = "logout") -> None:
+        """End the session in the store and its sockets; later saves and touches do nothing."""
         if self._record is not None:
-            await self._store.destroy(self._record.id)
+            await self._end(self._record.id, reason)
         self._record = None
         self._data = {}
         self._changes = {}
         self.ended = True
+
+    async def _end(self, session_id: str, reason: str) -> None:
+        await self._store.destroy(session_id)
+        if self._on_end is not None:
+            await self._on_end(session_id, reason)
 
     async def renew_if_due(self, touch_interval: float) -> None:
         """Renew the idle expiry if at least `touch_interval` passed since the last renewal.
@@ -157,12 +167,19 @@ class SessionCookies:
     """Reads session ids from signed cookie values; knows the cookie's attributes."""
 
     def __init__(
-        self, store: SessionStore, *, secret: str, secure: bool, touch_interval: float
+        self,
+        store: SessionStore,
+        *,
+        secret: str,
+        secure: bool,
+        touch_interval: float,
+        on_end: EndHook | None = None,
     ) -> None:
         self.store = store
         self.secret = secret
         self.secure = secure
         self.touch_interval = touch_interval
+        self.on_end = on_end
 
     def session_id(self, cookie_value: str | None) -> str | None:
         """The id in a signed cookie value, or None if unsigned, forged, too old or malformed."""
@@ -186,7 +203,11 @@ class SessionCookies:
         """The session a cookie names, or an anonymous one; nothing is stored for either."""
         session_id = self.session_id(cookie_value)
         record = await self.store.load(session_id) if session_id else None
-        return Session(self.store, record)
+        return Session(self.store, record, self.on_end)
+
+    def session(self, record: SessionRecord | None) -> Session:
+        """A view of a record loaded elsewhere (a socket event), with the same end hook."""
+        return Session(self.store, record, self.on_end)
 
     @property
     def cookie_attributes(self) -> Mapping[str, Any]:

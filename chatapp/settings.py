@@ -32,6 +32,10 @@ def _duration(**kwargs: Any) -> Any:
     return field(metadata={"duration": True}, **kwargs)
 
 
+def _size(**kwargs: Any) -> Any:
+    return field(metadata={"size": True}, **kwargs)
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     host: str = "127.0.0.1"
@@ -40,6 +44,10 @@ class ServerSettings:
     cookie_secret: str = ""
     cookie_secret_file: str = "var/cookie_secret"
     secure_cookies: bool = False
+    #: Trust X-Forwarded-Proto/-For from a TLS proxy in front (and only then).
+    behind_proxy: bool = False
+    #: The largest HTTP body and the largest Socket.IO message, on both transports.
+    max_message_size: int = _size(default=64 * 1024)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,15 @@ class RedisSettings:
 class SocketIOSettings:
     message_queue: str = ""
     allowed_origins: tuple[str, ...] = ()
+    #: Per socket: a steady rate of events and a burst above it.
+    events_per_second: float = 20
+    event_burst: int = 40
+    max_sockets_per_user: int = 20
+    #: How often each process looks for sockets whose session expired.
+    session_check_interval: float = _duration(default=30)
+    #: Engine.IO heartbeat (python-socketio's defaults); a proxy's idle timeout must be longer.
+    ping_interval: float = _duration(default=25)
+    ping_timeout: float = _duration(default=20)
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,14 @@ def load_settings(
     return Settings(**sections)
 
 
+def parse_size(text: str) -> int:
+    """Bytes in '65536', '64k' or '1m' (binary units); ValueError otherwise."""
+    match = re.match(r"^\s*(\d+)\s*([km]?)\s*$", text.lower())
+    if not match:
+        raise ValueError(text)
+    return int(match.group(1)) * {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2)]
+
+
 def parse_duration(text: str) -> float:
     """Seconds in '90', '90s', '30m', '12h' or '7d'; ValueError otherwise."""
     match = _DURATION.match(text)
@@ -157,8 +182,12 @@ def _cast(key: str, spec: dataclasses.Field[Any], text: str) -> Any:
     try:
         if spec.metadata.get("duration"):
             return parse_duration(text)
+        if spec.metadata.get("size"):
+            return parse_size(text)
         if kind == "int":
             return int(text)
+        if kind == "float":
+            return float(text)
         if kind == "bool":
             return {
                 "true": True,
@@ -174,10 +203,12 @@ def _cast(key: str, spec: dataclasses.Field[Any], text: str) -> Any:
             return tuple(item for item in re.split(r"[\s,]+", text) if item)
         return text
     except (ValueError, KeyError):
-        hint = {
-            "int": "a whole number",
-            "bool": "true or false",
-        }.get(kind, "a duration such as 90s, 30m, 12h or 7d")
+        if spec.metadata.get("size"):
+            hint = "a size such as 65536, 64k or 1m"
+        else:
+            hint = {"int": "a whole number", "float": "a number", "bool": "true or false"}.get(
+                kind, "a duration such as 90s, 30m, 12h or 7d"
+            )
         raise ConfigError(key, f"{text!r} is not {hint}") from None
 
 
@@ -199,6 +230,19 @@ def _check(settings: Settings) -> None:
         raise ConfigError("[session] touch_interval", "must be shorter than idle_timeout")
     if s.memory_max_sessions < 1:
         raise ConfigError("[session] memory_max_sessions", "must be at least 1")
+    io = settings.socketio
+    for key, value in (
+        ("events_per_second", io.events_per_second),
+        ("event_burst", io.event_burst),
+        ("max_sockets_per_user", io.max_sockets_per_user),
+        ("session_check_interval", io.session_check_interval),
+        ("ping_interval", io.ping_interval),
+        ("ping_timeout", io.ping_timeout),
+    ):
+        if value <= 0:
+            raise ConfigError(f"[socketio] {key}", "must be more than 0")
+    if settings.server.max_message_size < 1024:
+        raise ConfigError("[server] max_message_size", "must be at least 1k")
     if not 0 <= settings.server.port <= 65535:
         raise ConfigError("[server] port", "must be between 0 and 65535")
     if settings.mongodb.driver not in MONGODB_DRIVERS:

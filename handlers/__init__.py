@@ -9,6 +9,8 @@ from chatapp.settings import Settings
 from handlers.base import NotFoundHandler
 from handlers.health import HealthHandler
 from handlers.session_api import LogoutHandler, PrefsHandler, SessionHandler
+from handlers.socket_events import ChatNamespace
+from handlers.socketio_transport import socketio_handler
 from stores.base import SessionStore
 
 
@@ -22,5 +24,8 @@ def routes() -> list[tuple[str, type]]:
 
 
 def make_app(settings: Settings, *, store: SessionStore | None = None, **extra: Any) -> ChatApp:
-    """The whole application: chatapp's services plus this URL table."""
-    return ChatApp(settings, routes(), store=store, default_handler_class=NotFoundHandler, **extra)
+    """The whole application: chatapp's services, this URL table and the socket events."""
+    app = ChatApp(settings, routes(), store=store, default_handler_class=NotFoundHandler, **extra)
+    app.add_handlers(r".*", [(r"/socket.io/", socketio_handler(app.sio, app.origins))])
+    app.sio.register_namespace(ChatNamespace(app))
+    return app

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from chatapp.errors import ApiError
+from chatapp.prefs import parse_prefs, prefs_of
 from handlers.base import ApiHandler
-
-THEMES = ("light", "dark")
-DEFAULT_PREFS = {"theme": "light"}
-
-
-def prefs_of(session: Any) -> dict[str, Any]:
-    return {**DEFAULT_PREFS, **session.get("prefs", {})}
 
 
 class SessionHandler(ApiHandler):
@@ -32,13 +23,7 @@ class PrefsHandler(ApiHandler):
     """Prefs belong to the session, not the user: another login has its own."""
 
     async def put(self) -> None:
-        body = self.json_body()
-        unknown = body.keys() - {"theme"}
-        if unknown:
-            raise ApiError(400, "unknown_field", f"unknown field: {sorted(unknown)[0]}")
-        if body.get("theme") not in THEMES:
-            raise ApiError(400, "invalid_theme", 'theme must be "light" or "dark"')
-        self.session["prefs"] = {**prefs_of(self.session), "theme": body["theme"]}
+        self.session["prefs"] = {**prefs_of(self.session), **parse_prefs(self.json_body())}
         self.send_json({"prefs": self.session["prefs"]})
 
 

@@ -19,6 +19,9 @@ from chatapp.backends import connect_mongodb, connect_redis, mongodb_database
 from stores.base import SessionStore
 from tests.servers import free_port, redis_server, secantus_server
 
+#: Fixtures shared by several test modules.
+pytest_plugins = ["tests.apps"]
+
 STORE_KINDS = ["memory", "file", "mongodb-pymongo", "mongodb-motor", "redis"]
 
 

@@ -8,83 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-import pytest
-from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 from tornado.web import create_signed_value
 
-from chatapp.app import ChatApp
 from chatapp.session import COOKIE_NAME
-from chatapp.settings import ServerSettings, SessionSettings, Settings
-from handlers import make_app
-from handlers.base import ApiHandler
-from stores.base import SessionStore
+from tests.apps import SECRET, StartApp
 from tests.client import Browser, body
-from tests.conftest import StoreFactory
-
-SECRET = "test-secret-" + "x" * 40
-
-
-class LoginForTest(ApiHandler):
-    async def post(self) -> None:
-        user_id = self.json_body()["user_id"]
-        self.session["user_id"] = user_id
-        self.session["user"] = {"id": user_id, "username": user_id, "display_name": user_id}
-        await self.session.regenerate()
-        self.send_json({"user": self.session["user"]})
-
-
-@dataclass
-class Running:
-    app: ChatApp
-    store: SessionStore
-    url: str
-
-    def browser(self) -> Browser:
-        return Browser(self.url)
-
-
-StartApp = Callable[..., Awaitable[Running]]
-
-
-@pytest.fixture
-async def start_app(make_store: StoreFactory) -> AsyncIterator[StartApp]:
-    servers: list[tuple[HTTPServer, ChatApp]] = []
-
-    async def start(
-        *,
-        idle_timeout: float = 60,
-        absolute_timeout: float = 3600,
-        touch_interval: float = 1,
-        secure_cookies: bool = False,
-    ) -> Running:
-        settings = Settings(
-            server=ServerSettings(cookie_secret=SECRET, secure_cookies=secure_cookies),
-            session=SessionSettings(
-                idle_timeout=idle_timeout,
-                absolute_timeout=absolute_timeout,
-                touch_interval=touch_interval,
-            ),
-        )
-        store = make_store(idle_timeout=idle_timeout, absolute_timeout=absolute_timeout)
-        app = make_app(settings, store=store)
-        app.add_handlers(r".*", [(r"/test/login", LoginForTest)])
-        await app.start()
-        sockets = bind_sockets(0, "127.0.0.1")
-        server = HTTPServer(app)
-        server.add_sockets(sockets)
-        servers.append((server, app))
-        return Running(app, store, f"http://127.0.0.1:{sockets[0].getsockname()[1]}")
-
-    yield start
-    for server, app in servers:
-        server.stop()
-        await server.close_all_connections()
-        await app.stop()
 
 
 def session_cookie_header(browser: Browser) -> str:

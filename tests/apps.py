@@ -1,0 +1,156 @@
+"""A running chatapp on a free port, in the test's event loop, over a store of the test's kind.
+
+Logging in is the social layer's job; until it exists a test-only handler
+plays its part (set the user, regenerate the id), as does `/test/set` with the
+`test:set` socket event, which write one arbitrary session key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+import socketio
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+from chatapp.app import ChatApp
+from chatapp.registry import LocalSocket
+from chatapp.session import COOKIE_NAME, Session
+from chatapp.settings import ServerSettings, SessionSettings, Settings, SocketIOSettings
+from handlers import make_app
+from handlers.base import ApiHandler
+from stores.base import SessionStore
+from tests.client import Browser
+from tests.conftest import StoreFactory
+
+SECRET = "test-secret-" + "x" * 40
+
+
+class LoginForTest(ApiHandler):
+    async def post(self) -> None:
+        user_id = self.json_body()["user_id"]
+        self.session["user_id"] = user_id
+        self.session["user"] = {"id": user_id, "username": user_id, "display_name": user_id}
+        await self.session.regenerate()
+        self.send_json({"user": self.session["user"]})
+
+
+class SetKeyForTest(ApiHandler):
+    async def post(self) -> None:
+        body = self.json_body()
+        self.session[body["key"]] = body["value"]
+        self.send_json({})
+
+
+@dataclass
+class Running:
+    app: ChatApp
+    store: SessionStore
+    url: str
+
+    def browser(self) -> Browser:
+        return Browser(self.url)
+
+    async def login(self, user_id: str) -> Browser:
+        browser = self.browser()
+        response = await browser.request("POST", "/test/login", {"user_id": user_id})
+        assert response.code == 200, response.body
+        return browser
+
+    async def socket(
+        self,
+        browser: Browser | None,
+        transport: str = "websocket",
+        *,
+        origin: str | None = None,
+        events: tuple[str, ...] = (),
+    ) -> socketio.AsyncClient:
+        """A connected client that records the named server events in `client.received`."""
+        client = socketio.AsyncClient(reconnection=False)
+        client.received = {name: [] for name in events}  # type: ignore[attr-defined]
+        for name in events:
+            client.on(name, client.received[name].append)  # type: ignore[attr-defined]
+        headers = {}
+        if browser is not None and COOKIE_NAME in browser.cookies:
+            headers["Cookie"] = f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"
+        if origin is not None:
+            headers["Origin"] = origin
+        refusals: list[object] = []
+        client.on("connect_error", refusals.append)
+        try:
+            await client.connect(self.url, headers=headers, transports=[transport], wait_timeout=5)
+        except socketio.exceptions.ConnectionError as exc:
+            raise socketio.exceptions.ConnectionError(f"{exc}: {refusals}") from None
+        return client
+
+
+async def leave(client: socketio.AsyncClient) -> None:
+    """Disconnect without waiting for the long-poll GET to come back.
+
+    On a client's CLOSE, python-engineio's server releases a pending polling
+    GET only at the ping timeout (up to 45 s), and the Python client's
+    disconnect() waits for it; a browser aborts its GET instead. The server
+    side is the same either way: the socket ends at once.
+    """
+    await client.eio.disconnect(abort=True)
+
+
+StartApp = Callable[..., Awaitable[Running]]
+
+
+def _register_test_event(app: ChatApp) -> None:
+    namespace = app.sio.namespace_handlers["/"]
+
+    async def set_key(
+        sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        await namespace.update_session(socket, lambda d: d.update({data["key"]: data["value"]}))
+        return {}
+
+    namespace.events["test:set"] = set_key
+
+
+@pytest.fixture
+async def start_app(make_store: StoreFactory) -> AsyncIterator[StartApp]:
+    servers: list[tuple[HTTPServer, ChatApp]] = []
+
+    async def start(
+        *,
+        idle_timeout: float = 60,
+        absolute_timeout: float = 3600,
+        touch_interval: float = 1,
+        secure_cookies: bool = False,
+        **socketio_settings: Any,
+    ) -> Running:
+        settings = Settings(
+            server=ServerSettings(cookie_secret=SECRET, secure_cookies=secure_cookies),
+            session=SessionSettings(
+                idle_timeout=idle_timeout,
+                absolute_timeout=absolute_timeout,
+                touch_interval=touch_interval,
+            ),
+            # Short heartbeats: a polling client that closes waits for its pending GET
+            # until the ping timeout (see `leave`).
+            socketio=replace(
+                SocketIOSettings(ping_interval=0.5, ping_timeout=1), **socketio_settings
+            ),
+        )
+        store = make_store(idle_timeout=idle_timeout, absolute_timeout=absolute_timeout)
+        app = make_app(settings, store=store)
+        app.add_handlers(r".*", [(r"/test/login", LoginForTest), (r"/test/set", SetKeyForTest)])
+        _register_test_event(app)
+        await app.start()
+        sockets = bind_sockets(0, "127.0.0.1")
+        server = HTTPServer(app, **app.server_options())
+        server.add_sockets(sockets)
+        servers.append((server, app))
+        return Running(app, store, f"http://127.0.0.1:{sockets[0].getsockname()[1]}")
+
+    yield start
+    for server, app in servers:
+        server.stop()
+        await server.close_all_connections()
+        await app.stop()

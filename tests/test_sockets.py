@@ -1,0 +1,301 @@
+"""Socket.IO sharing the live session with HTTP, over both transports, for every store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+import socketio
+from tornado.web import create_signed_value
+
+from chatapp.session import COOKIE_NAME
+from tests.apps import SECRET, StartApp, leave
+from tests.client import body
+
+TRANSPORTS = ["websocket", "polling"]
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], limit: float = 3.0) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        result = check()
+        if await result if isinstance(result, Awaitable) else result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {limit}s")
+        await asyncio.sleep(0.02)
+
+
+async def _count_is(running: object, user_id: str, count: int) -> bool:
+    return await running.app.sockets.socket_count(user_id) == count  # type: ignore[attr-defined]
+
+
+def polling_refusals_cost_a_ping_timeout_each(running: object, transport: str) -> None:
+    """Refusal is decided before any transport detail, so polling is checked on one store.
+
+    A refused polling client waits for its pending GET until the ping timeout (see
+    tests.apps.leave); over five stores that adds up with nothing more to learn.
+    """
+    if transport == "polling" and running.store.name != "redis":  # type: ignore[attr-defined]
+        pytest.skip("polling refusals are checked with the redis store only")
+
+
+async def call(client: socketio.AsyncClient, event: str, data: object = None) -> dict:  # type: ignore[type-arg]
+    return await client.call(event, data, timeout=5)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_only_a_logged_in_session_may_connect(start_app: StartApp, transport: str) -> None:
+    running = await start_app()
+    polling_refusals_cost_a_ping_timeout_each(running, transport)
+    anonymous = running.browser()
+    await anonymous.request("PUT", "/api/prefs", {"theme": "dark"})  # a session, but no user
+    forged = running.browser()
+    forged.cookies[COOKIE_NAME] = create_signed_value("wrong" * 10, COOKIE_NAME, "A" * 43).decode()
+    unknown = running.browser()
+    unknown.cookies[COOKIE_NAME] = create_signed_value(SECRET, COOKIE_NAME, "A" * 43).decode()
+    logged_out = await running.login("alice")
+    cookie = logged_out.cookies[COOKIE_NAME]
+    await logged_out.request("POST", "/api/logout")
+    logged_out.cookies[COOKIE_NAME] = cookie  # replayed after logout
+    for browser in (None, anonymous, forged, unknown, logged_out):
+        with pytest.raises(socketio.exceptions.ConnectionError, match="unauthorized"):
+            await running.socket(browser, transport)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_an_expired_session_may_not_connect(start_app: StartApp, transport: str) -> None:
+    running = await start_app(idle_timeout=0.5, touch_interval=0.1)
+    polling_refusals_cost_a_ping_timeout_each(running, transport)
+    browser = await running.login("alice")
+    await asyncio.sleep(0.7)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="unauthorized"):
+        await running.socket(browser, transport)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_foreign_origin_is_refused_and_the_own_origin_accepted(
+    start_app: StartApp, transport: str
+) -> None:
+    running = await start_app()
+    browser = await running.login("alice")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await running.socket(browser, transport, origin="http://evil.example")
+    own = await running.socket(browser, transport, origin=running.url)
+    assert (await call(own, "session:get"))["ok"] is True
+    await leave(own)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_configured_origins_are_allowed_besides_the_own(
+    start_app: StartApp, transport: str
+) -> None:
+    running = await start_app(allowed_origins=("https://app.example",))
+    browser = await running.login("alice")
+    for origin in ("https://app.example", running.url):
+        client = await running.socket(browser, transport, origin=origin)
+        await leave(client)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await running.socket(browser, transport, origin="https://other.example")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_socket_and_http_see_each_others_writes_at_once(
+    start_app: StartApp, transport: str
+) -> None:
+    running = await start_app()
+    browser = await running.login("alice")
+    client = await running.socket(browser, transport)
+    ack = await call(client, "session:get")
+    assert ack == {
+        "ok": True,
+        "user": {"id": "alice", "username": "alice", "display_name": "alice"},
+        "prefs": {"theme": "light"},
+    }
+    await browser.request("PUT", "/api/prefs", {"theme": "dark"})
+    assert (await call(client, "session:get"))["prefs"] == {"theme": "dark"}
+    assert await call(client, "prefs:set", {"theme": "light"}) == {
+        "ok": True,
+        "prefs": {"theme": "light"},
+    }
+    assert body(await browser.request("GET", "/api/session"))["prefs"] == {"theme": "light"}
+    await leave(client)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_logout_over_http_ends_exactly_that_sessions_sockets(
+    start_app: StartApp, transport: str
+) -> None:
+    running = await start_app()
+    laptop, phone = await running.login("alice"), await running.login("alice")
+    tabs = [await running.socket(laptop, transport, events=("session:ended",)) for _ in range(2)]
+    other = await running.socket(phone, transport, events=("session:ended",))
+    started = time.monotonic()
+    assert (await laptop.request("POST", "/api/logout")).code == 204
+    for tab in tabs:
+        await eventually(lambda tab=tab: not tab.connected, limit=1.0)
+        assert tab.received["session:ended"] == [{"reason": "logout"}]  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 1.0
+    assert other.connected and other.received["session:ended"] == []  # type: ignore[attr-defined]
+    assert (await call(other, "session:get"))["ok"] is True
+    await leave(other)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_auth_logout_ends_the_http_session_and_every_socket_of_it(
+    start_app: StartApp, transport: str
+) -> None:
+    running = await start_app()
+    browser = await running.login("alice")
+    sender = await running.socket(browser, transport, events=("session:ended",))
+    sibling = await running.socket(browser, transport, events=("session:ended",))
+    assert await call(sender, "auth:logout") == {"ok": True}
+    assert body(await browser.request("GET", "/api/session"))["authenticated"] is False
+    for client in (sender, sibling):
+        await eventually(lambda client=client: not client.connected, limit=1.0)
+        assert client.received["session:ended"] == [{"reason": "logout"}]  # type: ignore[attr-defined]
+
+
+async def test_logging_in_again_ends_the_sockets_of_the_old_id(start_app: StartApp) -> None:
+    running = await start_app()
+    browser = await running.login("alice")
+    client = await running.socket(browser, events=("session:ended",))
+    await browser.request("POST", "/test/login", {"user_id": "alice"})
+    await eventually(lambda: not client.connected)
+    assert client.received["session:ended"] == [{"reason": "regenerated"}]  # type: ignore[attr-defined]
+
+
+async def test_socket_activity_keeps_the_session_alive(start_app: StartApp) -> None:
+    running = await start_app(idle_timeout=1.0, touch_interval=0.2)
+    chatty, quiet = await running.login("alice"), await running.login("bob")
+    client = await running.socket(chatty)
+    await running.socket(quiet)
+    for _ in range(6):  # 1.8 s of socket-only activity: longer than the idle timeout
+        await asyncio.sleep(0.3)
+        assert (await call(client, "session:get"))["ok"] is True
+    assert body(await chatty.request("GET", "/api/session"))["authenticated"] is True
+    assert body(await quiet.request("GET", "/api/session"))["authenticated"] is False
+    await leave(client)
+
+
+async def test_a_quiet_socket_of_an_expired_session_is_ended(start_app: StartApp) -> None:
+    running = await start_app(idle_timeout=0.6, touch_interval=0.1, session_check_interval=0.2)
+    client = await running.socket(await running.login("alice"), events=("session:ended",))
+    await eventually(lambda: not client.connected, limit=3.0)
+    assert client.received["session:ended"] == [{"reason": "expired"}]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_fifty_concurrent_socket_and_http_writes_all_survive(
+    start_app: StartApp, transport: str
+) -> None:
+    running = await start_app(event_burst=100)
+    browser = await running.login("alice")
+    client = await running.socket(browser, transport)
+
+    async def socket_writes() -> None:
+        # In waves of 10: over polling, python-engineio refuses a POST of more than
+        # 16 packets, and the client batches every event queued at once into one.
+        for wave in range(0, 25, 10):
+            keys = range(wave, min(wave + 10, 25))
+            await asyncio.gather(
+                *(call(client, "test:set", {"key": f"s{i}", "value": i}) for i in keys)
+            )
+
+    http_writes = [
+        browser.request("POST", "/test/set", {"key": f"h{i}", "value": i}) for i in range(25)
+    ]
+    await asyncio.gather(socket_writes(), *http_writes)
+    session_id = running.app.cookies.session_id(browser.cookies[COOKIE_NAME])
+    data = (await running.store.load(session_id)).data  # type: ignore[arg-type, union-attr]
+    assert all(data[f"s{i}"] == i and data[f"h{i}"] == i for i in range(25))
+    await leave(client)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_bad_events_get_a_coded_refusal_and_the_socket_stays(
+    start_app: StartApp, transport: str
+) -> None:
+    running = await start_app()
+    client = await running.socket(await running.login("alice"), transport)
+    for event, data, code in [
+        ("no:such", {}, "unknown_event"),
+        ("prefs:set", "dark", "invalid_payload"),
+        ("prefs:set", [1, 2], "invalid_payload"),
+        ("prefs:set", {"theme": 5}, "invalid_theme"),
+        ("prefs:set", {"theme": "dark", "font": "big"}, "unknown_field"),
+        ("session:get", {"x": 1}, "unknown_field"),
+    ]:
+        ack = await call(client, event, data)
+        assert ack["ok"] is False and ack["error"]["code"] == code, (event, data, ack)
+        assert ack["error"]["message"]
+    assert (await call(client, "session:get"))["ok"] is True
+    assert client.connected
+    await leave(client)
+
+
+async def test_events_beyond_the_rate_are_refused(start_app: StartApp) -> None:
+    running = await start_app(events_per_second=1, event_burst=5)
+    client = await running.socket(await running.login("alice"))
+    acks = await asyncio.gather(*(call(client, "session:get") for _ in range(8)))
+    refused = [a for a in acks if not a["ok"]]
+    assert len(refused) >= 2
+    assert {a["error"]["code"] for a in refused} == {"rate_limited"}
+    assert client.connected
+    await leave(client)
+
+
+async def test_a_user_may_hold_only_so_many_sockets(start_app: StartApp) -> None:
+    running = await start_app(max_sockets_per_user=2)
+    browser = await running.login("alice")
+    first, second = await running.socket(browser), await running.socket(browser)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="too_many_sockets"):
+        await running.socket(browser)
+    await leave(first)
+    await eventually(lambda: _count_is(running, "alice", 1))
+    third = await running.socket(browser)
+    for client in (second, third):
+        await leave(client)
+
+
+async def test_presence_goes_to_friends_on_the_first_socket_and_the_last(
+    start_app: StartApp,
+) -> None:
+    running = await start_app()
+
+    async def friends_of(user_id: str) -> list[str]:
+        return {"alice": ["bob"], "bob": ["alice"]}.get(user_id, [])
+
+    running.app.sockets.audience = friends_of
+    bob = await running.socket(await running.login("bob"), events=("presence",))
+    alice_browser = await running.login("alice")
+    tab1 = await running.socket(alice_browser)
+    tab2 = await running.socket(alice_browser)
+    await eventually(lambda: len(bob.received["presence"]) == 1)  # type: ignore[attr-defined]
+    assert bob.received["presence"][0]["online"] is True  # type: ignore[attr-defined]
+    assert await running.app.sockets.is_online("alice")
+    await leave(tab1)
+    await asyncio.sleep(0.2)
+    assert len(bob.received["presence"]) == 1  # one tab left: still online  # type: ignore[attr-defined]
+    await leave(tab2)
+    await eventually(lambda: len(bob.received["presence"]) == 2)  # type: ignore[attr-defined]
+    assert bob.received["presence"][1] == {  # type: ignore[attr-defined]
+        "user": {"id": "alice", "username": "alice", "display_name": "alice"},
+        "online": False,
+    }
+    assert not await running.app.sockets.is_online("alice")
+    await leave(bob)
+
+
+async def test_a_push_reaches_every_tab_of_the_user_only(start_app: StartApp) -> None:
+    running = await start_app()
+    alice = await running.login("alice")
+    tabs = [await running.socket(alice, events=("notification",)) for _ in range(2)]
+    bob = await running.socket(await running.login("bob"), events=("notification",))
+    await running.app.sockets.push_to_user("alice", "notification", {"kind": "post"})
+    for tab in tabs:
+        await eventually(lambda tab=tab: tab.received["notification"] == [{"kind": "post"}])
+    await asyncio.sleep(0.1)
+    assert bob.received["notification"] == []  # type: ignore[attr-defined]
