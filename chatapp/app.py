@@ -74,7 +74,9 @@ class ChatApp(tornado.web.Application):
         """Options for the HTTPServer that serves this app."""
         return {
             "xheaders": self.config.server.behind_proxy,
-            "max_body_size": self.config.server.max_message_size,
+            # Headroom above the limit, so that handlers answer a shaped 413; Tornado
+            # itself answers a bare 400 and closes the connection past this.
+            "max_body_size": 4 * self.config.server.max_message_size,
         }
 
     async def start(self) -> None:

@@ -45,5 +45,7 @@ def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
     )
     if queue:
         client = connect_redis(queue, timeout)
-        return UserSockets(sio, RedisPresence(client), RedisControl(client))
+        beat = settings.socketio.presence_heartbeat
+        presence = RedisPresence(client, heartbeat=beat, dead_after=3 * beat)
+        return UserSockets(sio, presence, RedisControl(client))
     return UserSockets(sio, LocalPresence(), LocalControl())

@@ -95,6 +95,9 @@ class SocketIOSettings:
     #: Engine.IO heartbeat (python-socketio's defaults); a proxy's idle timeout must be longer.
     ping_interval: float = _duration(default=25)
     ping_timeout: float = _duration(default=20)
+    #: With a message queue: each process's heartbeat; a process silent for three
+    #: beats counts as crashed, and its sockets no longer make anyone online.
+    presence_heartbeat: float = _duration(default=5)
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,7 @@ def _check(settings: Settings) -> None:
         ("session_check_interval", io.session_check_interval),
         ("ping_interval", io.ping_interval),
         ("ping_timeout", io.ping_timeout),
+        ("presence_heartbeat", io.presence_heartbeat),
     ):
         if value <= 0:
             raise ConfigError(f"[socketio] {key}", "must be more than 0")

@@ -45,6 +45,11 @@ class BaseHandler(tornado.web.RequestHandler):
     _session: Session | None = None
     _finishing: asyncio.Future[None] | None = None
 
+    async def prepare(self) -> None:
+        limit = self.application.config.server.max_message_size
+        if len(self.request.body) > limit:
+            raise ApiError(413, "too_large", f"the request body is larger than {limit} bytes")
+
     async def load_session(self) -> Session:
         if self._session is None:
             self._session = await self.application.cookies.load(self.get_cookie(COOKIE_NAME))
@@ -176,6 +181,7 @@ class ApiHandler(BaseHandler):
     """API routes: the session is loaded before the method runs."""
 
     async def prepare(self) -> None:
+        await super().prepare()
         await self.load_session()
 
     def require_user(self) -> str:
@@ -188,5 +194,5 @@ class ApiHandler(BaseHandler):
 class NotFoundHandler(BaseHandler):
     """Unknown paths answer 404 in the error shape."""
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         raise ApiError(404, "not_found", f"no such resource: {self.request.path}")

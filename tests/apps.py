@@ -19,7 +19,7 @@ from tornado.netutil import bind_sockets
 from chatapp.app import ChatApp
 from chatapp.registry import LocalSocket
 from chatapp.session import COOKIE_NAME, Session
-from chatapp.settings import ServerSettings, SessionSettings, Settings, SocketIOSettings
+from chatapp.settings import ServerSettings, Settings, SocketIOSettings
 from handlers import make_app
 from handlers.base import ApiHandler
 from stores.base import SessionStore
@@ -53,6 +53,12 @@ class Running:
 
     def browser(self) -> Browser:
         return Browser(self.url)
+
+    def browser_with(self, other: Browser) -> Browser:
+        """A browser on this app holding another's cookies: the same login, another process."""
+        browser = self.browser()
+        browser.cookies = dict(other.cookies)
+        return browser
 
     async def login(self, user_id: str) -> Browser:
         browser = self.browser()
@@ -113,9 +119,51 @@ def _register_test_event(app: ChatApp) -> None:
     namespace.events["test:set"] = set_key
 
 
+ServeApp = Callable[..., Awaitable[Running]]
+
+
 @pytest.fixture
-async def start_app(make_store: StoreFactory) -> AsyncIterator[StartApp]:
+async def serve_app() -> AsyncIterator[ServeApp]:
+    """Serves apps built from given settings on free ports; stops them after the test."""
     servers: list[tuple[HTTPServer, ChatApp]] = []
+
+    async def serve(settings: Settings, store: SessionStore | None = None) -> Running:
+        app = make_app(settings, store=store)
+        app.add_handlers(r".*", [(r"/test/login", LoginForTest), (r"/test/set", SetKeyForTest)])
+        _register_test_event(app)
+        await app.start()
+        sockets = bind_sockets(0, "127.0.0.1")
+        server = HTTPServer(app, **app.server_options())
+        server.add_sockets(sockets)
+        servers.append((server, app))
+        return Running(app, app.store, f"http://127.0.0.1:{sockets[0].getsockname()[1]}")
+
+    yield serve
+    for server, app in servers:
+        server.stop()
+        await server.close_all_connections()
+        await app.stop()
+
+
+def app_settings(**sections: Any) -> Settings:
+    """Settings for a test app: a fixed secret and short heartbeats, then `sections`.
+
+    Short heartbeats, because a polling client that closes waits for its
+    pending GET until the ping timeout (see `leave`).
+    """
+    defaults = Settings(
+        server=ServerSettings(cookie_secret=SECRET),
+        socketio=SocketIOSettings(ping_interval=0.5, ping_timeout=1),
+    )
+    return replace(
+        defaults,
+        **{name: replace(getattr(defaults, name), **values) for name, values in sections.items()},
+    )
+
+
+@pytest.fixture
+async def start_app(make_store: StoreFactory, serve_app: ServeApp) -> StartApp:
+    """Starts an app over a store of the test's kind; keywords go to [session] and [socketio]."""
 
     async def start(
         *,
@@ -125,32 +173,16 @@ async def start_app(make_store: StoreFactory) -> AsyncIterator[StartApp]:
         secure_cookies: bool = False,
         **socketio_settings: Any,
     ) -> Running:
-        settings = Settings(
-            server=ServerSettings(cookie_secret=SECRET, secure_cookies=secure_cookies),
-            session=SessionSettings(
-                idle_timeout=idle_timeout,
-                absolute_timeout=absolute_timeout,
-                touch_interval=touch_interval,
-            ),
-            # Short heartbeats: a polling client that closes waits for its pending GET
-            # until the ping timeout (see `leave`).
-            socketio=replace(
-                SocketIOSettings(ping_interval=0.5, ping_timeout=1), **socketio_settings
-            ),
+        settings = app_settings(
+            server={"secure_cookies": secure_cookies},
+            session={
+                "idle_timeout": idle_timeout,
+                "absolute_timeout": absolute_timeout,
+                "touch_interval": touch_interval,
+            },
+            socketio=socketio_settings,
         )
         store = make_store(idle_timeout=idle_timeout, absolute_timeout=absolute_timeout)
-        app = make_app(settings, store=store)
-        app.add_handlers(r".*", [(r"/test/login", LoginForTest), (r"/test/set", SetKeyForTest)])
-        _register_test_event(app)
-        await app.start()
-        sockets = bind_sockets(0, "127.0.0.1")
-        server = HTTPServer(app, **app.server_options())
-        server.add_sockets(sockets)
-        servers.append((server, app))
-        return Running(app, store, f"http://127.0.0.1:{sockets[0].getsockname()[1]}")
+        return await serve_app(settings, store)
 
-    yield start
-    for server, app in servers:
-        server.stop()
-        await server.close_all_connections()
-        await app.stop()
+    return start

@@ -299,3 +299,27 @@ async def test_a_push_reaches_every_tab_of_the_user_only(start_app: StartApp) ->
         await eventually(lambda tab=tab: tab.received["notification"] == [{"kind": "post"}])
     await asyncio.sleep(0.1)
     assert bob.received["notification"] == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_an_oversized_message_ends_only_its_socket(
+    start_app: StartApp, transport: str
+) -> None:
+    running = await start_app()
+    browser = await running.login("alice")
+    sender = await running.socket(browser, transport)
+    bystander = await running.socket(browser, transport)
+    limit = running.app.config.server.max_message_size
+    await sender.emit("prefs:set", {"theme": "x" * (limit + 1)})
+    await eventually(lambda: not sender.connected)
+    assert (await call(bystander, "session:get"))["ok"] is True
+    await leave(bystander)
+
+
+async def test_an_oversized_http_body_is_a_413_in_the_error_shape(start_app: StartApp) -> None:
+    running = await start_app()
+    browser = running.browser()
+    limit = running.app.config.server.max_message_size
+    response = await browser.request("PUT", "/api/prefs", '{"theme": "' + "x" * limit + '"}')
+    assert response.code == 413
+    assert body(response)["error"]["code"] == "too_large"

@@ -1,0 +1,92 @@
+"""Several app instances sharing a Redis message queue and session store act as one.
+
+Two apps in this test's event loop, each with its own HTTP server and its own
+python-socketio manager, presence and control connections: everything they
+share goes through Redis, as between processes. (tests/test_processes.py
+does the same with real run.py processes.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from tests.apps import Running, ServeApp, app_settings, leave
+from tests.test_sockets import call, eventually
+
+Cluster = Callable[[], Awaitable[tuple[Running, Running]]]
+
+
+@pytest.fixture
+def cluster(serve_app: ServeApp, redis_url: str) -> Cluster:
+    async def start() -> tuple[Running, Running]:
+        settings = app_settings(
+            session={"store": "redis"},
+            redis={"url": redis_url},
+            socketio={"message_queue": redis_url, "presence_heartbeat": 0.2},
+        )
+        return await serve_app(settings), await serve_app(settings)
+
+    return start
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+async def test_a_push_from_one_process_reaches_sockets_on_the_other(cluster: Cluster) -> None:
+    a, b = await cluster()
+    alice = unique("alice")
+    browser = await a.login(alice)
+    on_a = await a.socket(browser, events=("notification",))
+    on_b = await b.socket(browser, events=("notification",))
+    await b.app.sockets.push_to_user(alice, "notification", {"n": 1})
+    for client in (on_a, on_b):
+        await eventually(lambda client=client: client.received["notification"] == [{"n": 1}])
+    await leave(on_a)
+    await leave(on_b)
+
+
+async def test_logout_on_one_process_ends_the_sockets_on_the_other(cluster: Cluster) -> None:
+    a, b = await cluster()
+    alice = unique("alice")
+    laptop, phone = await a.login(alice), await a.login(alice)
+    ended = [
+        await a.socket(laptop, events=("session:ended",)),
+        await b.socket(laptop, events=("session:ended",)),
+    ]
+    kept = await a.socket(phone, events=("session:ended",))
+    assert (await b.browser_with(laptop).request("POST", "/api/logout")).code == 204
+    for client in ended:
+        await eventually(lambda client=client: not client.connected, limit=1.0)
+        assert client.received["session:ended"] == [{"reason": "logout"}]
+    assert kept.connected and (await call(kept, "session:get"))["ok"] is True
+    await leave(kept)
+
+
+async def test_presence_counts_tabs_in_every_process(cluster: Cluster) -> None:
+    a, b = await cluster()
+    alice, bob = unique("alice"), unique("bob")
+
+    async def friends(user_id: str) -> list[str]:
+        return {alice: [bob], bob: [alice]}.get(user_id, [])
+
+    a.app.sockets.audience = b.app.sockets.audience = friends
+    watcher = await a.socket(await a.login(bob), events=("presence",))
+    browser = await a.login(alice)
+    tab_a = await a.socket(browser)
+    tab_b = await b.socket(browser)
+    assert await a.app.sockets.is_online(alice) and await b.app.sockets.is_online(alice)
+    await leave(tab_a)
+    await eventually(lambda: _count(b, alice, 1))
+    await leave(tab_b)
+    await eventually(lambda: len(watcher.received["presence"]) == 2)
+    assert [p["online"] for p in watcher.received["presence"]] == [True, False]
+    assert not await a.app.sockets.is_online(alice)
+    await leave(watcher)
+
+
+async def _count(running: Running, user_id: str, count: int) -> bool:
+    return await running.app.sockets.socket_count(user_id) == count
