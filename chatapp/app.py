@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,17 +104,31 @@ class ChatApp(tornado.web.Application):
 
     async def health(self) -> dict[str, Any]:
         """What /healthz reports: each backing part, and which ones fail."""
+        checks: dict[str, tuple[Callable[[], Awaitable[None]], str]] = {
+            "session_store": (self.store.ping, " ".join(store_setting(self.config))),
+        }
+        queue = self.config.socketio.message_queue
+        if queue:
+            checks["message_queue"] = (
+                self.sockets.presence.ping,
+                f"[socketio] message_queue {redacted(queue)}",
+            )
+        bound = max(self.config.redis.timeout, self.config.mongodb.timeout) + 3
+        failing: dict[str, str] = {}
+        for part, (ping, where) in checks.items():
+            try:
+                await asyncio.wait_for(ping(), timeout=bound)
+            except (StoreUnavailable, RedisError, OSError, TimeoutError) as exc:
+                failing[part] = (
+                    f"{part.replace('_', ' ')} ({where}) is unavailable: {exc or 'timed out'}"
+                )
+                log.warning("healthz: %s", failing[part])
         report: dict[str, Any] = {"status": "ok", "session_store": self.store.name}
-        try:
-            await asyncio.wait_for(self.store.ping(), timeout=self.config.redis.timeout + 3)
-        except (StoreUnavailable, TimeoutError) as exc:
-            key, where = store_setting(self.config)
-            message = f"session store ({key} {where}) is unavailable: {exc or 'timed out'}"
-            log.warning("healthz: %s", message)
+        if failing:
             report.update(
                 status="unavailable",
-                failing=["session_store"],
-                error={"code": "backend_unavailable", "message": message},
+                failing=list(failing),
+                error={"code": "backend_unavailable", "message": "; ".join(failing.values())},
             )
         return report
 

@@ -22,14 +22,30 @@ def redacted(url: str) -> str:
     return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
 
 
-def connect_redis(url: str, timeout: float) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
+def connect_redis(
+    url: str,
+    timeout: float,
+    *,
+    read_timeout: float | None = -1,
+    max_connections: int = 100,
+    decode_responses: bool = True,
+) -> aioredis.Redis:
+    """A client whose pool waits (up to `timeout`) for a free connection when all are busy.
+
+    redis-py's default pool refuses outright past its 100 connections, which a
+    burst of socket events reaches at once; waiting is what a server wants.
+    `read_timeout` defaults to `timeout`; None for a subscriber that waits for messages.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
-        socket_timeout=timeout,
+        max_connections=max_connections,
+        timeout=timeout,
+        socket_timeout=timeout if read_timeout == -1 else read_timeout,
         socket_connect_timeout=timeout,
-        decode_responses=True,
+        decode_responses=decode_responses,
         health_check_interval=30,
     )
+    return aioredis.Redis(connection_pool=pool)
 
 
 def connect_mongodb(url: str, driver: str, timeout: float) -> Any:

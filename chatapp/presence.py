@@ -45,6 +45,9 @@ class Presence(abc.ABC):
     async def start(self, on_offline: OfflineHook) -> None:
         """Begin the heartbeat and reaping, where there are several processes."""
 
+    async def ping(self) -> None:
+        """Return if the server behind the counts answers; raise otherwise."""
+
     async def stop(self) -> None:
         """Stop; this process's sockets no longer count."""
 
@@ -186,6 +189,9 @@ class RedisPresence(Presence):
         return int(
             await self._count(keys=[self._key(user_id), self._hosts_key], args=[self._oldest()])
         )
+
+    async def ping(self) -> None:
+        await self.client.ping()
 
     async def start(self, on_offline: OfflineHook) -> None:
         await self._beat()

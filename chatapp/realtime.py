@@ -19,15 +19,35 @@ from chatapp.registry import UserSockets
 from chatapp.settings import Settings
 
 
+class RedisQueueManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """python-socketio's Redis manager on a client from `connect_redis`.
+
+    Its own client has redis-py's default pool, which refuses a burst of more
+    than 100 concurrent emits ("Cannot publish to redis... giving up"): the
+    emits are lost. Overrides `_redis_connect`, python-socketio's (5.x) one
+    place where that client is made.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(url)
+        self.timeout = timeout
+
+    def _redis_connect(self) -> None:
+        # No read timeout: the subscriber waits for messages indefinitely. Bytes, not
+        # str: python-socketio compares the channel name as bytes.
+        self.redis = connect_redis(
+            self.redis_url, self.timeout, read_timeout=None, decode_responses=False
+        )
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+
 def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
     queue = settings.socketio.message_queue
     timeout = settings.redis.timeout
     manager = None
     if queue:
-        # No socket_timeout: the manager's subscriber waits for messages indefinitely.
-        manager = socketio.AsyncRedisManager(
-            queue, redis_options={"socket_connect_timeout": timeout, "health_check_interval": 30}
-        )
+        manager = RedisQueueManager(queue, timeout)
 
     def origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
         return origins.allows(origin, environ["tornado.handler"].request)

@@ -63,8 +63,9 @@ class UserSockets:
         self.audience: Audience = nobody
 
     async def start(self) -> None:
-        await self.control.start(self._carry_out)
+        # Presence first: it fails fast (connect timeout) when Redis is down.
         await self.presence.start(self._announce_offline)
+        await self.control.start(self._carry_out)
 
     async def stop(self) -> None:
         await self.presence.stop()

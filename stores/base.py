@@ -110,33 +110,6 @@ def is_plausible_id(session_id: object) -> bool:
     return isinstance(session_id, str) and 0 < len(session_id) <= MAX_ID_LENGTH
 
 
-def apply_changes(
-    stored: StoredSession,
-    changes: EncodedChanges,
-    *,
-    base_revision: int,
-    now: float,
-    idle_timeout: float,
-) -> None:
-    """Apply a patch in place, for backends that hold a lock around load-and-write.
-
-    Raises SessionConflict, and changes nothing, if any key in the patch was
-    written after `base_revision`.
-    """
-    conflicts = [k for k in changes if stored.key_revisions.get(k, 0) > base_revision]
-    if conflicts:
-        raise SessionConflict(stored.id, conflicts)
-    stored.revision += 1
-    for key, value in changes.items():
-        if value is None:
-            stored.data.pop(key, None)
-        else:
-            stored.data[key] = value
-        # Kept for deleted keys too: a delete must conflict with a concurrent set.
-        stored.key_revisions[key] = stored.revision
-    stored.expires_at = min(now + idle_timeout, stored.deadline)
-
-
 class SessionStore(abc.ABC):
     """Where sessions live between requests; see the module docstring.
 
@@ -185,7 +158,7 @@ class SessionStore(abc.ABC):
             id=session_id,
             data={check_key(k): encode_value(k, v) for k, v in data.items()},
             revision=0,
-            expires_at=min(now + self.idle_timeout, deadline),
+            expires_at=self._expiry_from(now, deadline),
             deadline=deadline,
         )
         await self._insert(stored)
@@ -309,7 +282,32 @@ class SessionStore(abc.ABC):
     async def _indexed_ids(self, user_id: str) -> Iterable[str]:
         """Ids the user index holds for this user; may include stale ones."""
 
-    # -- helpers ----------------------------------------------------------------
+    # -- helpers for backends ------------------------------------------------------
+
+    def _expiry_from(self, now: float, deadline: float) -> float:
+        """The idle expiry a save or touch at `now` sets: never past the deadline."""
+        return min(now + self.idle_timeout, deadline)
+
+    def _apply_in_place(
+        self, stored: StoredSession, changes: EncodedChanges, base_revision: int, now: float
+    ) -> None:
+        """Apply a patch to a session held under the backend's lock (memory, file).
+
+        Raises SessionConflict, and changes nothing, if any key in the patch was
+        written after `base_revision`.
+        """
+        conflicts = [k for k in changes if stored.key_revisions.get(k, 0) > base_revision]
+        if conflicts:
+            raise SessionConflict(stored.id, conflicts)
+        stored.revision += 1
+        for key, value in changes.items():
+            if value is None:
+                stored.data.pop(key, None)
+            else:
+                stored.data[key] = value
+            # Kept for deleted keys too: a delete must conflict with a concurrent set.
+            stored.key_revisions[key] = stored.revision
+        stored.expires_at = self._expiry_from(now, stored.deadline)
 
     @staticmethod
     def _record(stored: StoredSession) -> SessionRecord:

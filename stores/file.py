@@ -36,7 +36,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stores.base import EncodedChanges, SessionStore, StoredSession, apply_changes
+from stores.base import EncodedChanges, SessionStore, StoredSession
 from stores.errors import SessionGone, SessionStoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -89,13 +89,7 @@ class FileSessionStore(SessionStore):
             if stored is None or stored.expires_at <= now:
                 raise SessionGone(session_id)
             old_user = stored.user_id
-            apply_changes(
-                stored,
-                changes,
-                base_revision=base_revision,
-                now=now,
-                idle_timeout=self.idle_timeout,
-            )
+            self._apply_in_place(stored, changes, base_revision, now)
             self._write_file(path, stored)
             if stored.user_id != old_user:
                 self._unindex(session_id, old_user)
@@ -110,7 +104,7 @@ class FileSessionStore(SessionStore):
             stored = self._read_file(path)
             if stored is None or stored.expires_at <= now:
                 return None
-            expires_at = min(now + self.idle_timeout, stored.deadline)
+            expires_at = self._expiry_from(now, stored.deadline)
             os.utime(path, (now, expires_at))
             return expires_at
 

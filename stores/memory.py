@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 
-from stores.base import EncodedChanges, SessionStore, StoredSession, apply_changes
+from stores.base import EncodedChanges, SessionStore, StoredSession
 from stores.errors import SessionGone, SessionStoreError
 
 log = logging.getLogger(__name__)
@@ -72,13 +72,7 @@ class MemorySessionStore(SessionStore):
             raise SessionGone(session_id)
         self._unindex(session_id)
         try:
-            apply_changes(
-                stored,
-                changes,
-                base_revision=base_revision,
-                now=now,
-                idle_timeout=self.idle_timeout,
-            )
+            self._apply_in_place(stored, changes, base_revision, now)
         finally:
             self._index(stored)
         self._sessions.move_to_end(session_id)
@@ -88,7 +82,7 @@ class MemorySessionStore(SessionStore):
         stored = self._live(session_id, now)
         if stored is None:
             return None
-        stored.expires_at = min(now + self.idle_timeout, stored.deadline)
+        stored.expires_at = self._expiry_from(now, stored.deadline)
         self._sessions.move_to_end(session_id)
         return stored.expires_at
 

@@ -87,6 +87,16 @@ def test_a_bad_setting_is_one_line_naming_the_key_and_exit_2(
     assert key in result.stderr
 
 
+def test_an_unreachable_message_queue_at_start_up_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    settings = (
+        f"[socketio]\nmessage_queue = redis://127.0.0.1:{free_port()}/0\n[redis]\ntimeout = 1s\n"
+    )
+    result = run_failing(tmp_path, settings)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "[socketio] message_queue" in result.stderr
+
+
 @pytest.mark.parametrize("store", ["redis", "mongodb"])
 def test_an_unreachable_store_at_start_up_is_one_line_and_exit_2(
     tmp_path: Path, store: str

@@ -164,3 +164,12 @@ async def test_a_down_server_raises_store_unavailable_within_seconds(
             await operation
     assert time.monotonic() - started < 15  # five calls, each bounded by about a second
     await store.close()
+
+
+async def test_a_burst_beyond_the_connection_pool_waits_instead_of_failing(redis_url: str) -> None:
+    store = RedisSessionStore(connect_redis(redis_url, timeout=5), prefix="burst:", **TIMEOUTS)
+    ids = [new_id() for _ in range(300)]
+    await asyncio.gather(*(store.create(sid, {"n": 0}) for sid in ids))
+    loaded = await asyncio.gather(*(store.load(sid) for sid in ids))
+    assert all(record is not None for record in loaded)
+    await store.close()

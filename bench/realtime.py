@@ -1,0 +1,238 @@
+"""Realtime benchmark: chatapp against a bare python-socketio server, in one run.
+
+Both servers run as processes of their own on Tornado with the same Redis
+message queue; this process is the clients. Measured for each:
+
+- connects per second (chatapp's are authenticated: cookie, signature, store read);
+- `prefs:set` round trips per second and their p50/p99 latency, 200 sockets at once
+  (chatapp reads the session fresh and writes it through the store);
+- push fan-out: one external emit (python-socketio's write-only manager) to the
+  rooms of 1,000 connected users; p50/p99 of the time until each has it;
+- server memory (RSS) per idle connection, with 2,000 connections.
+
+    .venv/bin/python bench/realtime.py [--sockets 200] [--fanout 1000] [--idle 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import socketio
+from tornado.web import create_signed_value
+
+from chatapp.backends import connect_redis
+from chatapp.session import COOKIE_NAME, new_session_id
+from stores.redis import RedisSessionStore
+from tests.processes import ROOT, AppProcess
+from tests.servers import free_port, redis_server, wait_for_port
+
+SECRET = "s" * 48  # what AppProcess gives run.py
+
+
+class Target:
+    """One server under test and how a client connects to it."""
+
+    def __init__(
+        self, name: str, url: str, pid: int, auth: Callable[[int], Awaitable[dict[str, Any]]]
+    ):
+        self.name, self.url, self.pid, self.auth = name, url, pid, auth
+
+    async def connect(self, user: int) -> socketio.AsyncClient:
+        client = socketio.AsyncClient(reconnection=False)
+        options = await self.auth(user)
+        await client.connect(self.url, transports=["websocket"], wait_timeout=10, **options)
+        return client
+
+    def rss_kib(self) -> int:
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        return int(
+            next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]
+        )
+
+
+async def connect_many(
+    target: Target, users: range, parallel: int = 20
+) -> list[socketio.AsyncClient]:
+    clients: list[socketio.AsyncClient] = []
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(user: int) -> None:
+        async with gate:
+            clients.append(await target.connect(user))
+
+    await asyncio.gather(*(one(u) for u in users))
+    return clients
+
+
+async def close_all(clients: list[socketio.AsyncClient]) -> None:
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+async def connects_per_second(target: Target, count: int) -> float:
+    started = time.perf_counter()
+    clients = await connect_many(target, range(count))
+    rate = count / (time.perf_counter() - started)
+    await close_all(clients)
+    return rate
+
+
+async def round_trips(target: Target, sockets: int, per_socket: int) -> tuple[float, float, float]:
+    clients = await connect_many(target, range(sockets))
+    latencies: list[float] = []
+
+    async def run(client: socketio.AsyncClient, i: int) -> None:
+        for n in range(per_socket):
+            sent = time.perf_counter()
+            ack = await client.call(
+                "prefs:set", {"theme": "dark" if (i + n) % 2 else "light"}, timeout=30
+            )
+            latencies.append(time.perf_counter() - sent)
+            assert ack["ok"], ack
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(c, i) for i, c in enumerate(clients)))
+    rate = len(latencies) / (time.perf_counter() - started)
+    await close_all(clients)
+    return rate, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+
+
+async def fan_out(target: Target, users: int, redis_url: str) -> tuple[float, float]:
+    clients = await connect_many(target, range(users))
+    arrived: list[float] = []
+    done = asyncio.Event()
+
+    def receive(_: Any) -> None:
+        arrived.append(time.perf_counter())
+        if len(arrived) == users:
+            done.set()
+
+    for client in clients:
+        client.on("notification", receive)
+    emitter = socketio.AsyncRedisManager(redis_url, write_only=True)
+    await asyncio.sleep(0.5)  # let every socket settle in its rooms
+    sent = time.perf_counter()
+    await emitter.emit("notification", {"kind": "bench"}, room=[f"user:u{u}" for u in range(users)])
+    try:
+        await asyncio.wait_for(done.wait(), timeout=60)
+    except TimeoutError:
+        raise RuntimeError(
+            f"{target.name}: {len(arrived)} of {users} sockets got the push"
+        ) from None
+    delays = [(t - sent) * 1000 for t in arrived]
+    await close_all(clients)
+    return percentile(delays, 50), percentile(delays, 99)
+
+
+async def memory_per_connection(target: Target, count: int) -> float:
+    await asyncio.sleep(0.5)
+    before = target.rss_kib()
+    clients = await connect_many(target, range(count), parallel=50)
+    await asyncio.sleep(1.0)
+    per_connection = (target.rss_kib() - before) * 1024 / count
+    await close_all(clients)
+    return per_connection
+
+
+async def measure(target: Target, args: argparse.Namespace, redis_url: str) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    figures["connects/s"] = await connects_per_second(target, args.sockets)
+    rate, p50, p99 = await round_trips(target, args.sockets, args.round_trips)
+    figures.update({"prefs:set/s": rate, "prefs:set p50 ms": p50, "prefs:set p99 ms": p99})
+    p50, p99 = await fan_out(target, args.fanout, redis_url)
+    figures.update({"fan-out p50 ms": p50, "fan-out p99 ms": p99})
+    figures["RSS bytes/conn"] = await memory_per_connection(target, args.idle)
+    return figures
+
+
+def quiet_unclosed_sessions(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # python-engineio's client leaves its aiohttp session to the garbage collector.
+    if "Unclosed" not in context.get("message", ""):
+        loop.default_exception_handler(context)
+
+
+async def main(args: argparse.Namespace) -> None:
+    asyncio.get_running_loop().set_exception_handler(quiet_unclosed_sessions)
+    with tempfile.TemporaryDirectory() as scratch, redis_server(Path(scratch) / "redis") as redis:
+        bare_port = free_port()
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "bare_socketio_server.py"),
+                str(bare_port),
+                redis.url,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        settings = (
+            f"[session]\nstore = redis\n[redis]\nurl = {redis.url}\n"
+            f"[socketio]\nmessage_queue = {redis.url}\nmax_sockets_per_user = 1000\n"
+            "events_per_second = 1000\nevent_burst = 1000\n"
+        )
+        chatapp = AppProcess(Path(scratch) / "chatapp", settings)
+        try:
+            wait_for_port(bare_port)
+            chatapp_url = chatapp.wait_listening()
+            sessions = RedisSessionStore(
+                connect_redis(redis.url, 5), idle_timeout=1800, absolute_timeout=7 * 86400
+            )
+            cookies: dict[int, str] = {}
+
+            async def chatapp_auth(user: int) -> dict[str, Any]:
+                if user not in cookies:
+                    uid = f"u{user}"
+                    record = await sessions.create(
+                        new_session_id(),
+                        {"user_id": uid, "user": {"id": uid, "username": uid, "display_name": uid}},
+                    )
+                    cookies[user] = create_signed_value(SECRET, COOKIE_NAME, record.id).decode()
+                return {"headers": {"Cookie": f"{COOKIE_NAME}={cookies[user]}"}}
+
+            async def bare_auth(user: int) -> dict[str, Any]:
+                return {"auth": {"user": f"u{user}"}}
+
+            targets = [
+                Target(
+                    "bare python-socketio", f"http://127.0.0.1:{bare_port}", bare.pid, bare_auth
+                ),
+                Target("chatapp (redis store)", chatapp_url, chatapp.process.pid, chatapp_auth),
+            ]
+            results = {t.name: await measure(t, args, redis.url) for t in targets}
+            report(results)
+            await sessions.close()
+        finally:
+            chatapp.stop()
+            bare.terminate()
+            bare.wait(timeout=10)
+
+
+def report(results: dict[str, dict[str, float]]) -> None:
+    bare, ours = results.values()
+    print(f"{'measure':<20} {'bare':>12} {'chatapp':>12} {'chatapp/bare':>13}")
+    for key in bare:
+        print(f"{key:<20} {bare[key]:>12,.1f} {ours[key]:>12,.1f} {ours[key] / bare[key]:>13.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sockets", type=int, default=200)
+    parser.add_argument("--round-trips", type=int, default=20, help="per socket")
+    parser.add_argument("--fanout", type=int, default=1000)
+    parser.add_argument("--idle", type=int, default=2000)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main(parser.parse_args()))
