@@ -129,14 +129,16 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         task.add_done_callback(self._pending.discard)
 
     async def update_session(
-        self, socket: LocalSocket, mutate: Callable[[dict[str, Any]], None]
+        self, session: Session, mutate: Callable[[dict[str, Any]], None]
     ) -> dict[str, Any]:
         """Change the session through the store's retrying read-modify-write."""
+        record = session.record
+        assert record is not None  # events run on a loaded session
         try:
-            record = await self.app.store.modify(socket.session_id, mutate)
+            saved = await self.app.store.modify(record.id, mutate, loaded=record)
         except SessionGone:
             raise SessionEnded from None
-        return dict(record.data)
+        return dict(saved.data)
 
     # -- the events ----------------------------------------------------------------------------
 
@@ -151,7 +153,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     ) -> Ack:
         wanted = parse_prefs(data)
         stored = await self.update_session(
-            socket, lambda d: d.update(prefs={**prefs_of(d), **wanted})
+            session, lambda d: d.update(prefs={**prefs_of(d), **wanted})
         )
         return {"prefs": prefs_of(stored)}
 

@@ -212,16 +212,18 @@ class SessionStore(abc.ABC):
         session_id: str,
         mutate: Callable[[dict[str, Any]], None],
         *,
+        loaded: SessionRecord | None = None,
         attempts: int = 100,
     ) -> SessionRecord:
         """Read, let `mutate` change the data in place, save; retry on conflict.
 
         `mutate` may run several times, each time on fresh data, so it must not
-        have other side effects. Raises SessionGone, or SessionConflict after
-        `attempts` losses in a row.
+        have other side effects. A record the caller `loaded` just now saves the
+        first read. Raises SessionGone, or SessionConflict after `attempts`
+        losses in a row.
         """
         for attempt in range(attempts):
-            record = await self.load(session_id)
+            record = loaded if attempt == 0 and loaded is not None else await self.load(session_id)
             if record is None:
                 raise SessionGone(session_id)
             data = copy.deepcopy(dict(record.data))

@@ -113,7 +113,7 @@ def _register_test_event(app: ChatApp) -> None:
     async def set_key(
         sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
     ) -> dict[str, Any]:
-        await namespace.update_session(socket, lambda d: d.update({data["key"]: data["value"]}))
+        await namespace.update_session(session, lambda d: d.update({data["key"]: data["value"]}))
         return {}
 
     namespace.events["test:set"] = set_key

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import pytest
 import socketio
 from tornado.web import create_signed_value
@@ -323,3 +324,37 @@ async def test_an_oversized_http_body_is_a_413_in_the_error_shape(start_app: Sta
     response = await browser.request("PUT", "/api/prefs", '{"theme": "' + "x" * limit + '"}')
     assert response.code == 413
     assert body(response)["error"]["code"] == "too_large"
+
+
+MALFORMED_FRAMES = [
+    ["garbage"],
+    ["40", "42not json"],
+    ["40", '42["prefs:set"'],
+    ["40", "42[1,2,3]"],
+    ["40", '42{"theme":"dark"}'],
+    ["40", "4"],
+    ["40", '451-["prefs:set",{"_placeholder":true,"num":7}]'],
+    ["40", "49"],
+    ["99", "40/nope,"],
+]
+
+
+async def test_malformed_packets_never_take_the_server_down(start_app: StartApp) -> None:
+    running = await start_app()
+    browser = await running.login("alice")
+    bystander = await running.socket(browser)
+    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+    async with aiohttp.ClientSession() as http:
+        for frames in [*MALFORMED_FRAMES, ["40", b"\x00\xff\xfe"]]:
+            async with http.ws_connect(url, headers=headers) as raw:
+                await asyncio.wait_for(raw.receive(), timeout=5)  # engine.io's open packet
+                for frame in frames:
+                    if isinstance(frame, bytes):
+                        await raw.send_bytes(frame)
+                    else:
+                        await raw.send_str(frame)
+                await asyncio.sleep(0.05)
+    assert (await call(bystander, "session:get"))["ok"] is True
+    assert (await running.browser().request("GET", "/healthz")).code == 200
+    await leave(bystander)
