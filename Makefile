@@ -37,6 +37,7 @@ lint: setup-test
 
 bench: setup-test
 	$(BIN)/python bench/stores.py
+	$(BIN)/python bench/realtime.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache *.egg-info

@@ -55,15 +55,14 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         cookie = environ["tornado.handler"].get_cookie(COOKIE_NAME)
+        io = self.app.config.socketio
         try:
             session = await self.app.cookies.load(cookie)
             user = session.get("user")
             if session.user_id is None or session.id is None or not isinstance(user, dict):
                 raise ConnectionRefusedError("unauthorized")
-            limit = self.app.config.socketio.max_sockets_per_user
-            if await self.sockets.socket_count(session.user_id) >= limit:
+            if await self.sockets.socket_count(session.user_id) >= io.max_sockets_per_user:
                 raise ConnectionRefusedError("too_many_sockets")
-            io = self.app.config.socketio
             socket = LocalSocket(
                 user, session.id, TokenBucket(io.events_per_second, io.event_burst)
             )
