@@ -17,13 +17,22 @@ import tornado.web
 from redis.exceptions import RedisError
 from tornado.ioloop import PeriodicCallback
 
-from chatapp.backends import build_session_store, open_session_store, redacted, store_setting
+from chatapp.accounts import Accounts
+from chatapp.backends import (
+    build_database,
+    build_session_store,
+    open_database,
+    open_session_store,
+    redacted,
+    store_setting,
+)
 from chatapp.cookie_secret import resolve_cookie_secret
 from chatapp.errors import BackendUnavailable
 from chatapp.origins import OriginPolicy
 from chatapp.realtime import build_realtime
 from chatapp.session import SessionCookies
 from chatapp.settings import Settings
+from chatapp.social.service import Social
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
 
@@ -48,6 +57,10 @@ class ChatApp(tornado.web.Application):
         self.origins = OriginPolicy(config.socketio.allowed_origins)
         self.sockets = build_realtime(config, self.origins)
         self.sio = self.sockets.sio
+        self.db = build_database(config)
+        self.accounts = Accounts(self.db, bcrypt_cost=config.accounts.bcrypt_cost)
+        self.social = Social(self.db, self.sockets)
+        self.sockets.audience = self.db.friend_ids  # presence goes to friends
         self.cookies = SessionCookies(
             self.store,
             secret=secret,
@@ -83,6 +96,7 @@ class ChatApp(tornado.web.Application):
     async def start(self) -> None:
         """Check the backing servers answer and prepare them; BackendUnavailable otherwise."""
         await open_session_store(self.store, self.config)
+        await open_database(self.db, self.config)
         try:
             await self.sockets.start()
         except (RedisError, OSError, TimeoutError) as exc:
@@ -101,12 +115,14 @@ class ChatApp(tornado.web.Application):
             timer.stop()
         await self.sockets.stop()
         await self.store.close()
+        await self.db.close()
 
     async def health(self) -> dict[str, Any]:
         """What /healthz reports: each backing part, and which ones fail."""
         checks: dict[str, tuple[Callable[[], Awaitable[None]], str]] = {
             "session_store": (self.store.ping, " ".join(store_setting(self.config))),
         }
+        checks["database"] = (self.db.ping, f"[database] url {redacted(self.config.database.url)}")
         queue = self.config.socketio.message_queue
         if queue:
             checks["message_queue"] = (

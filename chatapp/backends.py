@@ -7,12 +7,14 @@ server that is down costs a bounded wait and a StoreUnavailable, never a hang.
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from chatapp.errors import BackendUnavailable
 from chatapp.settings import Settings
+from chatapp.social.base import Database
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
 
@@ -92,6 +94,29 @@ def build_session_store(settings: Settings) -> SessionStore:
 
     redis_client = connect_redis(settings.redis.url, settings.redis.timeout)
     return RedisSessionStore(redis_client, prefix="chatapp:", **timeouts)
+
+
+def build_database(settings: Settings) -> Database:
+    """The social database `[database] url` names: SQLite, or MongoDB with `[mongodb] driver`."""
+    url = settings.database.url
+    if url.startswith("sqlite:///"):
+        from chatapp.social.sqlite import SQLiteDatabase
+
+        return SQLiteDatabase(url.removeprefix("sqlite:///"))
+    from chatapp.social.mongodb import MongoDatabase
+
+    client = connect_mongodb(url, settings.mongodb.driver, settings.mongodb.timeout)
+    return MongoDatabase(mongodb_database(client))
+
+
+async def open_database(db: Database, settings: Settings) -> None:
+    """Check the database answers and migrate it; BackendUnavailable otherwise."""
+    try:
+        await db.prepare()
+    except (StoreUnavailable, OSError, sqlite3.Error) as exc:
+        raise BackendUnavailable(
+            "[database] url", redacted(settings.database.url), str(exc)
+        ) from None
 
 
 def store_setting(settings: Settings) -> tuple[str, str]:

@@ -69,6 +69,12 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class AccountsSettings:
+    #: bcrypt's work factor: 12 takes about a quarter second a hash on one core.
+    bcrypt_cost: int = 12
+
+
+@dataclass(frozen=True)
 class MongoSettings:
     url: str = "mongodb://127.0.0.1:27017/chatapp"
     driver: str = "pymongo"
@@ -105,6 +111,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    accounts: AccountsSettings = field(default_factory=AccountsSettings)
     mongodb: MongoSettings = field(default_factory=MongoSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     socketio: SocketIOSettings = field(default_factory=SocketIOSettings)
@@ -245,6 +252,8 @@ def _check(settings: Settings) -> None:
     ):
         if value <= 0:
             raise ConfigError(f"[socketio] {key}", "must be more than 0")
+    if not 4 <= settings.accounts.bcrypt_cost <= 16:
+        raise ConfigError("[accounts] bcrypt_cost", "must be between 4 and 16")
     if settings.server.max_message_size < 1024:
         raise ConfigError("[server] max_message_size", "must be at least 1k")
     if not 0 <= settings.server.port <= 65535:

@@ -6,8 +6,12 @@ from typing import Any
 
 from chatapp.app import ChatApp
 from chatapp.settings import Settings
+from handlers.accounts import LoginHandler, SignupHandler
 from handlers.base import NotFoundHandler
+from handlers.friends import FriendHandler, FriendsHandler, UsersHandler
 from handlers.health import HealthHandler
+from handlers.inbox import MessagesHandler, NotificationsHandler, NotificationsReadHandler
+from handlers.posts import CommentsHandler, FeedHandler, PostHandler, PostsHandler
 from handlers.session_api import LogoutHandler, PrefsHandler, SessionHandler
 from handlers.socket_events import ChatNamespace
 from handlers.socketio_transport import socketio_handler
@@ -20,6 +24,18 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/session", SessionHandler),
         (r"/api/prefs", PrefsHandler),
         (r"/api/logout", LogoutHandler),
+        (r"/api/signup", SignupHandler),
+        (r"/api/login", LoginHandler),
+        (r"/api/users", UsersHandler),
+        (r"/api/friends", FriendsHandler),
+        (r"/api/friends/([^/]+)", FriendHandler),
+        (r"/api/posts", PostsHandler),
+        (r"/api/feed", FeedHandler),
+        (r"/api/posts/([^/]+)", PostHandler),
+        (r"/api/posts/([^/]+)/comments", CommentsHandler),
+        (r"/api/notifications", NotificationsHandler),
+        (r"/api/notifications/read", NotificationsReadHandler),
+        (r"/api/messages/([^/]+)", MessagesHandler),
     ]
 
 

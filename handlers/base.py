@@ -10,9 +10,11 @@ from typing import Any, cast
 
 import tornado.web
 
+from chatapp.accounts import ThrottledLogin
 from chatapp.app import ChatApp
 from chatapp.errors import ApiError
 from chatapp.session import COOKIE_NAME, Session
+from chatapp.social.models import User
 from stores.errors import SessionConflict, SessionGone, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(exc, ApiError):
             self.set_status(exc.status)
             code, message = exc.code, exc.message
+            if isinstance(exc, ThrottledLogin):
+                self.set_header("Retry-After", str(exc.retry_after))
         elif isinstance(exc, StoreUnavailable):
             self.set_status(503)
             code, message = "backend_unavailable", "a backing server is unavailable; try again soon"
@@ -184,11 +188,18 @@ class ApiHandler(BaseHandler):
         await super().prepare()
         await self.load_session()
 
-    def require_user(self) -> str:
-        user_id = self.session.user_id
-        if user_id is None:
+    def require_user(self) -> User:
+        """The logged-in user, or 401."""
+        user = User.from_public(self.session.get("user")) if self.session.user_id else None
+        if user is None:
             raise ApiError(401, "unauthorized", "log in first")
-        return user_id
+        return user
+
+    async def log_in(self, user: User) -> None:
+        """Bind the user to the session under a new id: an id known before login is worthless."""
+        self.session["user_id"] = user.id
+        self.session["user"] = user.public()
+        await self.session.regenerate()
 
 
 class NotFoundHandler(BaseHandler):

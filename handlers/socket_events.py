@@ -17,12 +17,14 @@ from typing import Any
 import socketio
 from socketio.exceptions import ConnectionRefusedError
 
+from chatapp import validation as check
 from chatapp.app import ChatApp
 from chatapp.errors import ApiError
 from chatapp.prefs import parse_prefs, prefs_of
 from chatapp.ratelimit import TokenBucket
 from chatapp.registry import LocalSocket
 from chatapp.session import COOKIE_NAME, Session
+from chatapp.social.models import User
 from stores.errors import SessionGone, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             "session:get": self.session_get,
             "prefs:set": self.prefs_set,
             "auth:logout": self.auth_logout,
+            "profile:rename": self.profile_rename,
+            "chat:send": self.chat_send,
         }
         self._pending: set[asyncio.Future[None]] = set()
 
@@ -144,7 +148,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def session_get(
         self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
     ) -> Ack:
-        _no_fields(data)
+        check.fields(data, set())
         return {"user": session.get("user"), "prefs": prefs_of(session)}
 
     async def prefs_set(
@@ -159,13 +163,35 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def auth_logout(
         self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
     ) -> Ack:
-        _no_fields(data)
+        check.fields(data, set())
         await self.app.store.destroy(socket.session_id)
         # Every socket of the session gets session:ended, this one too, after this ack.
         self.after_ack(self.sockets.end_session(socket.session_id, "logout"))
         return {}
 
+    async def profile_rename(
+        self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
+    ) -> Ack:
+        check.fields(data, {"display_name"})
+        name = check.display_name(data["display_name"])
+        user = await self.app.social.rename(_user(session), name, skip_sid=sid)
+        await self.update_session(session, lambda d: d.update(user=user.public()))
+        socket.user = user.public()  # presence announces the new name
+        return {"user": user.public()}
 
-def _no_fields(data: dict[str, Any]) -> None:
-    if data:
-        raise ApiError(400, "unknown_field", f"unknown field: {sorted(data)[0]}")
+    async def chat_send(
+        self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
+    ) -> Ack:
+        check.fields(data, {"to", "text"})
+        recipient = check.username(data["to"])
+        message = await self.app.social.message(
+            _user(session), recipient, check.text(data["text"]), skip_sid=sid
+        )
+        return {"message": message.public()}
+
+
+def _user(session: Session) -> User:
+    user = User.from_public(session.get("user"))
+    if user is None:
+        raise SessionEnded
+    return user

@@ -56,12 +56,12 @@ class MongoSessionStore(SessionStore):
 
     async def prepare(self) -> None:
         """Create the indexes; idempotent, run at start-up."""
-        with _unavailable_on_network_errors():
+        with unavailable_on_network_errors():
             await self.collection.create_index("expires_at", expireAfterSeconds=0)
             await self.collection.create_index("user_id", sparse=True)
 
     async def _read(self, session_id: str) -> StoredSession | None:
-        with _unavailable_on_network_errors():
+        with unavailable_on_network_errors():
             doc = await self.collection.find_one({"_id": session_id})
         return None if doc is None else _stored(doc)
 
@@ -76,7 +76,7 @@ class MongoSessionStore(SessionStore):
         }
         if stored.user_id is not None:
             doc["user_id"] = stored.user_id
-        with _unavailable_on_network_errors():
+        with unavailable_on_network_errors():
             try:
                 await self.collection.insert_one(doc)
             except DuplicateKeyError:
@@ -112,7 +112,7 @@ class MongoSessionStore(SessionStore):
         ]
         if removed:
             pipeline.append({"$unset": removed})
-        with _unavailable_on_network_errors():
+        with unavailable_on_network_errors():
             doc = await self.collection.find_one_and_update(
                 {**live, **unchanged_since_load},
                 pipeline,
@@ -130,7 +130,7 @@ class MongoSessionStore(SessionStore):
         raise SessionConflict(session_id, conflicts or changes)
 
     async def _touch(self, session_id: str, now: float) -> float | None:
-        with _unavailable_on_network_errors():
+        with unavailable_on_network_errors():
             doc = await self.collection.find_one_and_update(
                 {"_id": session_id, "expires_at": {"$gt": _date(now)}},
                 [{"$set": {"expires_at": {"$min": [_date(now + self.idle_timeout), "$deadline"]}}}],
@@ -140,16 +140,16 @@ class MongoSessionStore(SessionStore):
         return None if doc is None else _epoch(doc["expires_at"])
 
     async def _delete(self, session_id: str) -> None:
-        with _unavailable_on_network_errors():
+        with unavailable_on_network_errors():
             await self.collection.delete_one({"_id": session_id})
 
     async def _indexed_ids(self, user_id: str) -> Iterable[str]:
-        with _unavailable_on_network_errors():
+        with unavailable_on_network_errors():
             cursor = self.collection.find({"user_id": user_id}, projection={"_id": True})
             return [doc["_id"] for doc in await cursor.to_list(None)]
 
     async def ping(self) -> None:
-        with _unavailable_on_network_errors():
+        with unavailable_on_network_errors():
             await self.collection.database.client.admin.command("ping")
 
     async def close(self) -> None:
@@ -170,7 +170,7 @@ def _stored(doc: dict[str, Any]) -> StoredSession:
 
 
 @contextmanager
-def _unavailable_on_network_errors() -> Iterator[None]:
+def unavailable_on_network_errors() -> Iterator[None]:
     try:
         yield
     except PyMongoError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,13 @@ from tornado.netutil import bind_sockets
 from chatapp.app import ChatApp
 from chatapp.registry import LocalSocket
 from chatapp.session import COOKIE_NAME, Session
-from chatapp.settings import ServerSettings, Settings, SocketIOSettings
+from chatapp.settings import (
+    AccountsSettings,
+    DatabaseSettings,
+    ServerSettings,
+    Settings,
+    SocketIOSettings,
+)
 from handlers import make_app
 from handlers.base import ApiHandler
 from stores.base import SessionStore
@@ -123,11 +130,18 @@ ServeApp = Callable[..., Awaitable[Running]]
 
 
 @pytest.fixture
-async def serve_app() -> AsyncIterator[ServeApp]:
-    """Serves apps built from given settings on free ports; stops them after the test."""
+async def serve_app(tmp_path: Path) -> AsyncIterator[ServeApp]:
+    """Serves apps built from given settings on free ports; stops them after the test.
+
+    Unless the settings name a database, each app gets a SQLite file of the
+    test's own: tests never write to the repository's var/.
+    """
     servers: list[tuple[HTTPServer, ChatApp]] = []
 
     async def serve(settings: Settings, store: SessionStore | None = None) -> Running:
+        if settings.database == DatabaseSettings():
+            url = f"sqlite:///{tmp_path}/chatapp-{len(servers)}.sqlite3"
+            settings = replace(settings, database=DatabaseSettings(url=url))
         app = make_app(settings, store=store)
         app.add_handlers(r".*", [(r"/test/login", LoginForTest), (r"/test/set", SetKeyForTest)])
         _register_test_event(app)
@@ -154,6 +168,7 @@ def app_settings(**sections: Any) -> Settings:
     defaults = Settings(
         server=ServerSettings(cookie_secret=SECRET),
         socketio=SocketIOSettings(ping_interval=0.5, ping_timeout=1),
+        accounts=AccountsSettings(bcrypt_cost=4),  # fast hashes; 12 in production
     )
     return replace(
         defaults,

@@ -1,0 +1,70 @@
+"""Sign-up and login: bcrypt in an executor, the same answer and time for every failure."""
+
+from __future__ import annotations
+
+import asyncio
+
+import bcrypt
+
+from chatapp.errors import ApiError
+from chatapp.social.base import Database, UsernameTaken
+from chatapp.social.models import User
+from chatapp.throttle import LoginThrottle
+
+
+class Accounts:
+    def __init__(self, db: Database, *, bcrypt_cost: int) -> None:
+        self.db = db
+        self.bcrypt_cost = bcrypt_cost
+        self.throttle = LoginThrottle()
+        self._dummy_hash: bytes | None = None
+
+    async def sign_up(self, username: str, password: str, display_name: str) -> User:
+        """A new user (already validated input); 409 if the username is taken."""
+        hashed = await self._hash(password)
+        try:
+            return await self.db.create_user(username, display_name, hashed.decode())
+        except UsernameTaken:
+            raise ApiError(409, "username_taken", "that username is taken") from None
+
+    async def log_in(self, username: str, password: str, address: str) -> User:
+        """The user, or 401 bad_credentials alike for an unknown user and a wrong password.
+
+        Both cost one bcrypt check (a dummy hash for an unknown user), so their
+        timing does not tell which. 429 after repeated failures (see throttle).
+        """
+        wait = self.throttle.retry_after(username, address)
+        if wait:
+            raise ThrottledLogin(wait)
+        account = await self.db.account(username)
+        stored = account.password_hash.encode() if account else await self._dummy()
+        if not await self._check(password, stored) or account is None:
+            self.throttle.failed(username, address)
+            raise ApiError(401, "bad_credentials", "wrong username or password")
+        self.throttle.succeeded(username)
+        return account.user
+
+    async def _hash(self, password: str) -> bytes:
+        salt = bcrypt.gensalt(self.bcrypt_cost)
+        return await asyncio.get_running_loop().run_in_executor(
+            None, bcrypt.hashpw, password.encode(), salt
+        )
+
+    async def _check(self, password: str, hashed: bytes) -> bool:
+        candidate = password.encode()
+        if len(candidate) > 72:  # bcrypt 5 raises on longer input; no such password exists
+            return False
+        return await asyncio.get_running_loop().run_in_executor(
+            None, bcrypt.checkpw, candidate, hashed
+        )
+
+    async def _dummy(self) -> bytes:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self._hash("dummy password for timing")
+        return self._dummy_hash
+
+
+class ThrottledLogin(ApiError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(429, "throttled", f"too many failed logins; retry in {retry_after} s")
+        self.retry_after = retry_after

@@ -1,0 +1,142 @@
+"""The social data layer's interface: what every database backend guarantees.
+
+Ids are decimal strings of one monotonic sequence per kind, so "newest first"
+is creation order even within one second, and a page cursor is the last id
+seen: a page never skips or repeats an item when new ones arrive meanwhile.
+
+Visibility is enforced here, in the queries, not only by handlers: a post,
+its comments and its comment count are seen by its author and the author's
+friends, and by no one else.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+
+from chatapp.social.models import Account, Comment, Message, Notification, Post, User
+
+
+class UsernameTaken(Exception):
+    """Another user has this username."""
+
+
+class Database(abc.ABC):
+    #: Short name used in logs and /healthz.
+    name: str
+
+    async def prepare(self) -> None:
+        """Create or migrate the schema and indexes; idempotent, run at start-up."""
+
+    async def ping(self) -> None:
+        """Return if the database answers; raise otherwise."""
+
+    async def close(self) -> None:
+        """Release connections and threads."""
+
+    # -- accounts -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_user(self, username: str, display_name: str, password_hash: str) -> User:
+        """A new user; UsernameTaken if the (already lower-case) username is in use."""
+
+    @abc.abstractmethod
+    async def account(self, username: str) -> Account | None:
+        """The user with this username and their password hash, or None."""
+
+    @abc.abstractmethod
+    async def user(self, user_id: str) -> User | None: ...
+
+    @abc.abstractmethod
+    async def rename(self, user_id: str, display_name: str) -> User | None: ...
+
+    @abc.abstractmethod
+    async def search_users(self, prefix: str, limit: int) -> list[User]:
+        """Users whose username starts with `prefix`, in username order."""
+
+    # -- friendships ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def friendship(self, user_id: str, other_id: str) -> str:
+        """`none`, `friends`, `requested` (user asked other) or `incoming` (other asked user)."""
+
+    @abc.abstractmethod
+    async def friendships(self, user_id: str, others: Iterable[str]) -> dict[str, str]:
+        """`friendship` for many others at once."""
+
+    @abc.abstractmethod
+    async def request_friendship(self, user_id: str, other_id: str) -> str:
+        """Ask to be friends, or accept when the other asked first; the state afterwards.
+
+        Atomic: two users asking each other at once end up friends.
+        """
+
+    @abc.abstractmethod
+    async def end_friendship(self, user_id: str, other_id: str) -> str:
+        """Unfriend, decline or cancel; the state that ended (`none` if there was none)."""
+
+    @abc.abstractmethod
+    async def related(self, user_id: str, state: str) -> list[User]:
+        """The user's friends, incoming requests or sent requests (`state` as in `friendship`)."""
+
+    @abc.abstractmethod
+    async def friend_ids(self, user_id: str) -> list[str]: ...
+
+    # -- posts and comments --------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_post(self, author_id: str, text: str) -> Post: ...
+
+    @abc.abstractmethod
+    async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:
+        """The viewer's and their friends' posts older than the `before` id, newest first."""
+
+    @abc.abstractmethod
+    async def visible_post(self, post_id: str, viewer_id: str) -> Post | None:
+        """The post if the viewer is its author or the author's friend, else None."""
+
+    @abc.abstractmethod
+    async def add_comment(self, post_id: str, author_id: str, text: str) -> Comment | None:
+        """A comment on a post the author may see (and a higher comment count), else None."""
+
+    @abc.abstractmethod
+    async def comments(self, post_id: str, viewer_id: str) -> list[Comment]:
+        """The comments of a post the viewer may see, oldest first; [] otherwise."""
+
+    # -- notifications -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def notify(
+        self,
+        user_ids: Iterable[str],
+        kind: str,
+        actor_id: str,
+        *,
+        post_id: str | None = None,
+        text: str | None = None,
+    ) -> Notification | None:
+        """Store one notification for each user, in one write, and return it.
+
+        All recipients' copies share the id and time, so one emit can carry it
+        to every recipient. None when there is no recipient.
+        """
+
+    @abc.abstractmethod
+    async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:
+        """The newest notifications and the number unread."""
+
+    @abc.abstractmethod
+    async def mark_read(self, user_id: str, ids: Iterable[str] | None) -> None:
+        """Mark these (or, with None, all) of the user's notifications read."""
+
+    # -- direct messages ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def send_message(self, sender_id: str, recipient_id: str, text: str) -> Message:
+        """Store a message; the caller checks that the two are friends."""
+
+    @abc.abstractmethod
+    async def messages(
+        self, user_id: str, other_id: str, before: str | None, limit: int
+    ) -> list[Message]:
+        """Messages between the two older than `before`, newest first."""

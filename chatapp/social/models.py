@@ -1,0 +1,123 @@
+"""What the data layer returns: plain frozen records, turned into the API's JSON by `public()`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+FRIENDSHIP_STATES = ("none", "friends", "requested", "incoming")
+NOTIFICATION_KINDS = ("friend_request", "friend_accepted", "post", "comment", "message")
+
+
+def iso(moment: dt.datetime) -> str:
+    """ISO 8601 in UTC with an explicit Z."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "username": self.username, "display_name": self.display_name}
+
+    @classmethod
+    def from_public(cls, shown: Any) -> User | None:
+        """The user `public()` gave (as kept in a session), or None for anything else."""
+        if not isinstance(shown, dict):
+            return None
+        return cls(str(shown.get("id")), str(shown.get("username")), str(shown.get("display_name")))
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user with what only login may see."""
+
+    user: User
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    author: User
+    text: str
+    created_at: dt.datetime
+    comment_count: int
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "author": self.author.public(),
+            "text": self.text,
+            "created_at": iso(self.created_at),
+            "comment_count": self.comment_count,
+        }
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    post_id: str
+    author: User
+    text: str
+    created_at: dt.datetime
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "post_id": self.post_id,
+            "author": self.author.public(),
+            "text": self.text,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: str
+    kind: str
+    actor: User
+    created_at: dt.datetime
+    read: bool
+    post_id: str | None = None
+    text: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "actor": self.actor.public(),
+            "created_at": iso(self.created_at),
+            "read": self.read,
+        }
+        if self.post_id is not None:
+            shown["post_id"] = self.post_id
+        if self.text is not None:
+            shown["text"] = self.text
+        return shown
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    sender: User
+    recipient: User
+    text: str
+    created_at: dt.datetime
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "from": self.sender.public(),
+            "to": self.recipient.public(),
+            "text": self.text,
+            "created_at": iso(self.created_at),
+        }

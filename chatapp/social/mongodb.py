@@ -1,0 +1,396 @@
+"""The social data in MongoDB (`[database] url = mongodb://HOST:PORT/DBNAME`).
+
+The same driver choice as the session store (`[mongodb] driver`): the code
+is handed a database object and uses only calls both drivers share. Ids come
+from one counter document per kind, so they are the same decimal sequence as
+in SQLite. A friendship is one document per pair, so a request, an accept and
+an unfriend are each a single atomic write, with no transaction needed on a
+standalone mongod.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from chatapp.social.base import Database, UsernameTaken
+from chatapp.social.ids import ordered_pair, pair_key, parse_id
+from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
+from stores.mongodb import unavailable_on_network_errors
+
+SCHEMA_VERSION = 1
+NO_CURSOR = 2**62
+
+
+class MongoDatabase(Database):
+    name = "mongodb"
+
+    def __init__(self, database: Any) -> None:
+        """`database`: a PyMongo AsyncDatabase or a Motor database, its client with timeouts."""
+        self.db = database
+
+    async def prepare(self) -> None:
+        with unavailable_on_network_errors():
+            await self.db.users.create_index("username", unique=True)
+            await self.db.friendships.create_index("low")
+            await self.db.friendships.create_index("high")
+            await self.db.posts.create_index([("author_id", ASCENDING), ("_id", DESCENDING)])
+            await self.db.comments.create_index([("post_id", ASCENDING), ("_id", ASCENDING)])
+            await self.db.notifications.create_index(
+                [("user_id", ASCENDING), ("id", DESCENDING)], unique=True
+            )
+            await self.db.notifications.create_index([("user_id", ASCENDING), ("read", ASCENDING)])
+            await self.db.messages.create_index([("pair", ASCENDING), ("_id", DESCENDING)])
+            await self.db.meta.update_one(
+                {"_id": "schema"}, {"$max": {"version": SCHEMA_VERSION}}, upsert=True
+            )
+
+    async def ping(self) -> None:
+        with unavailable_on_network_errors():
+            await self.db.client.admin.command("ping")
+
+    async def close(self) -> None:
+        result = self.db.client.close()
+        if result is not None:  # PyMongo's async close() is a coroutine, Motor's is not
+            await result
+
+    # -- accounts -------------------------------------------------------------------------
+
+    async def create_user(self, username: str, display_name: str, password_hash: str) -> User:
+        with unavailable_on_network_errors():
+            user_id = await self._next("users")
+            try:
+                await self.db.users.insert_one(
+                    {
+                        "_id": user_id,
+                        "username": username,
+                        "display_name": display_name,
+                        "password_hash": password_hash,
+                        "created_at": now(),
+                    }
+                )
+            except DuplicateKeyError:
+                raise UsernameTaken(username) from None
+        return User(str(user_id), username, display_name)
+
+    async def account(self, username: str) -> Account | None:
+        with unavailable_on_network_errors():
+            doc = await self.db.users.find_one({"username": username})
+        return None if doc is None else Account(_user(doc), doc["password_hash"])
+
+    async def user(self, user_id: str) -> User | None:
+        return (await self._users([user_id])).get(user_id)
+
+    async def rename(self, user_id: str, display_name: str) -> User | None:
+        with unavailable_on_network_errors():
+            doc = await self.db.users.find_one_and_update(
+                {"_id": parse_id(user_id)},
+                {"$set": {"display_name": display_name}},
+                return_document=ReturnDocument.AFTER,
+            )
+        return None if doc is None else _user(doc)
+
+    async def search_users(self, prefix: str, limit: int) -> list[User]:
+        with unavailable_on_network_errors():
+            cursor = self.db.users.find({"username": {"$regex": "^" + re.escape(prefix)}})
+            docs = await cursor.sort("username", ASCENDING).limit(limit).to_list(None)
+        return [_user(doc) for doc in docs]
+
+    # -- friendships ----------------------------------------------------------------------
+
+    async def friendship(self, user_id: str, other_id: str) -> str:
+        return (await self.friendships(user_id, [other_id]))[other_id]
+
+    async def friendships(self, user_id: str, others: Iterable[str]) -> dict[str, str]:
+        me = parse_id(user_id)
+        states = {str(other): state for other, state in await self._relations(me)}
+        return {other: states.get(other, "none") for other in others}
+
+    async def request_friendship(self, user_id: str, other_id: str) -> str:
+        me = parse_id(user_id)
+        low, high = ordered_pair(user_id, other_id)
+        key = pair_key(user_id, other_id)
+        with unavailable_on_network_errors():
+            try:
+                await self.db.friendships.insert_one(
+                    {"_id": key, "low": low, "high": high, "requester": me, "state": "pending"}
+                )
+                return "requested"
+            except DuplicateKeyError:
+                # The pair exists: if the other asked first, this accepts.
+                await self.db.friendships.update_one(
+                    {"_id": key, "requester": {"$ne": me}}, {"$set": {"state": "friends"}}
+                )
+            doc = await self.db.friendships.find_one({"_id": key})
+        return "none" if doc is None else _state(doc, me)
+
+    async def end_friendship(self, user_id: str, other_id: str) -> str:
+        me = parse_id(user_id)
+        with unavailable_on_network_errors():
+            doc = await self.db.friendships.find_one_and_delete(
+                {"_id": pair_key(user_id, other_id)}
+            )
+        return "none" if doc is None else _state(doc, me)
+
+    async def related(self, user_id: str, state: str) -> list[User]:
+        ids = [other for other, found in await self._relations(parse_id(user_id)) if found == state]
+        users = await self._users(str(i) for i in ids)
+        return sorted(users.values(), key=lambda u: u.username)
+
+    async def friend_ids(self, user_id: str) -> list[str]:
+        return [
+            str(o) for o, state in await self._relations(parse_id(user_id)) if state == "friends"
+        ]
+
+    async def _relations(self, me: int | None) -> list[tuple[int, str]]:
+        with unavailable_on_network_errors():
+            docs = await self.db.friendships.find({"$or": [{"low": me}, {"high": me}]}).to_list(
+                None
+            )
+        return [(doc["high"] if doc["low"] == me else doc["low"], _state(doc, me)) for doc in docs]
+
+    # -- posts and comments -------------------------------------------------------------------
+
+    async def create_post(self, author_id: str, text: str) -> Post:
+        with unavailable_on_network_errors():
+            post_id = await self._next("posts")
+            doc = {
+                "_id": post_id,
+                "author_id": parse_id(author_id),
+                "text": text,
+                "created_at": now(),
+                "comment_count": 0,
+            }
+            await self.db.posts.insert_one(doc)
+        return (await self._posts([doc]))[0]
+
+    async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:
+        authors = [parse_id(viewer_id), *map(parse_id, await self.friend_ids(viewer_id))]
+        with unavailable_on_network_errors():
+            docs = (
+                await self.db.posts.find(
+                    {"author_id": {"$in": authors}, "_id": {"$lt": _before(before)}}
+                )
+                .sort("_id", DESCENDING)
+                .limit(limit)
+                .to_list(None)
+            )
+        return await self._posts(docs)
+
+    async def visible_post(self, post_id: str, viewer_id: str) -> Post | None:
+        doc = await self._visible_post_doc(post_id, viewer_id)
+        return None if doc is None else (await self._posts([doc]))[0]
+
+    async def add_comment(self, post_id: str, author_id: str, text: str) -> Comment | None:
+        if await self._visible_post_doc(post_id, author_id) is None:
+            return None
+        with unavailable_on_network_errors():
+            comment_id = await self._next("comments")
+            doc = {
+                "_id": comment_id,
+                "post_id": parse_id(post_id),
+                "author_id": parse_id(author_id),
+                "text": text,
+                "created_at": now(),
+            }
+            await self.db.comments.insert_one(doc)
+            await self.db.posts.update_one(
+                {"_id": parse_id(post_id)}, {"$inc": {"comment_count": 1}}
+            )
+        return (await self._comments([doc]))[0]
+
+    async def comments(self, post_id: str, viewer_id: str) -> list[Comment]:
+        if await self._visible_post_doc(post_id, viewer_id) is None:
+            return []
+        with unavailable_on_network_errors():
+            docs = (
+                await self.db.comments.find({"post_id": parse_id(post_id)})
+                .sort("_id", ASCENDING)
+                .to_list(None)
+            )
+        return await self._comments(docs)
+
+    async def _visible_post_doc(self, post_id: str, viewer_id: str) -> dict[str, Any] | None:
+        with unavailable_on_network_errors():
+            doc = await self.db.posts.find_one({"_id": parse_id(post_id)})
+        if doc is None:
+            return None
+        author = str(doc["author_id"])
+        if author == viewer_id or await self.friendship(viewer_id, author) == "friends":
+            return doc  # type: ignore[no-any-return]
+        return None
+
+    # -- notifications ----------------------------------------------------------------------
+
+    async def notify(
+        self,
+        user_ids: Iterable[str],
+        kind: str,
+        actor_id: str,
+        *,
+        post_id: str | None = None,
+        text: str | None = None,
+    ) -> Notification | None:
+        recipients = [parse_id(u) for u in user_ids]
+        if not recipients:
+            return None
+        created = now()
+        with unavailable_on_network_errors():
+            number = await self._next("notifications")
+            await self.db.notifications.insert_many(
+                [
+                    {
+                        "id": number,
+                        "user_id": user,
+                        "kind": kind,
+                        "actor_id": parse_id(actor_id),
+                        "post_id": post_id and parse_id(post_id),
+                        "text": text,
+                        "created_at": created,
+                        "read": False,
+                    }
+                    for user in recipients
+                ]
+            )
+        actor = await self.user(actor_id)
+        assert actor is not None
+        return Notification(str(number), kind, actor, created, False, post_id, text)
+
+    async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:
+        me = parse_id(user_id)
+        with unavailable_on_network_errors():
+            docs = (
+                await self.db.notifications.find({"user_id": me})
+                .sort("id", DESCENDING)
+                .limit(limit)
+                .to_list(None)
+            )
+            unread = await self.db.notifications.count_documents({"user_id": me, "read": False})
+        actors = await self._users(str(doc["actor_id"]) for doc in docs)
+        return [
+            Notification(
+                str(doc["id"]),
+                doc["kind"],
+                actors[str(doc["actor_id"])],
+                doc["created_at"],
+                doc["read"],
+                None if doc["post_id"] is None else str(doc["post_id"]),
+                doc["text"],
+            )
+            for doc in docs
+        ], unread
+
+    async def mark_read(self, user_id: str, ids: Iterable[str] | None) -> None:
+        query: dict[str, Any] = {"user_id": parse_id(user_id), "read": False}
+        if ids is not None:
+            query["id"] = {"$in": [parse_id(i) for i in ids]}
+        with unavailable_on_network_errors():
+            await self.db.notifications.update_many(query, {"$set": {"read": True}})
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def send_message(self, sender_id: str, recipient_id: str, text: str) -> Message:
+        with unavailable_on_network_errors():
+            doc = {
+                "_id": await self._next("messages"),
+                "pair": pair_key(sender_id, recipient_id),
+                "sender_id": parse_id(sender_id),
+                "recipient_id": parse_id(recipient_id),
+                "text": text,
+                "created_at": now(),
+            }
+            await self.db.messages.insert_one(doc)
+        return (await self._messages([doc]))[0]
+
+    async def messages(
+        self, user_id: str, other_id: str, before: str | None, limit: int
+    ) -> list[Message]:
+        with unavailable_on_network_errors():
+            docs = (
+                await self.db.messages.find(
+                    {"pair": pair_key(user_id, other_id), "_id": {"$lt": _before(before)}}
+                )
+                .sort("_id", DESCENDING)
+                .limit(limit)
+                .to_list(None)
+            )
+        return await self._messages(docs)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _next(self, kind: str) -> int:
+        doc = await self.db.counters.find_one_and_update(
+            {"_id": kind},
+            {"$inc": {"value": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(doc["value"])
+
+    async def _users(self, user_ids: Iterable[str]) -> dict[str, User]:
+        wanted = [i for i in {parse_id(u) for u in user_ids} if i is not None]
+        if not wanted:
+            return {}
+        with unavailable_on_network_errors():
+            docs = await self.db.users.find({"_id": {"$in": wanted}}).to_list(None)
+        return {str(doc["_id"]): _user(doc) for doc in docs}
+
+    async def _posts(self, docs: list[dict[str, Any]]) -> list[Post]:
+        authors = await self._users(str(doc["author_id"]) for doc in docs)
+        return [
+            Post(
+                str(d["_id"]),
+                authors[str(d["author_id"])],
+                d["text"],
+                d["created_at"],
+                d["comment_count"],
+            )
+            for d in docs
+        ]
+
+    async def _comments(self, docs: list[dict[str, Any]]) -> list[Comment]:
+        authors = await self._users(str(doc["author_id"]) for doc in docs)
+        return [
+            Comment(
+                str(d["_id"]),
+                str(d["post_id"]),
+                authors[str(d["author_id"])],
+                d["text"],
+                d["created_at"],
+            )
+            for d in docs
+        ]
+
+    async def _messages(self, docs: list[dict[str, Any]]) -> list[Message]:
+        users = await self._users(
+            str(d[key]) for d in docs for key in ("sender_id", "recipient_id")
+        )
+        return [
+            Message(
+                str(d["_id"]),
+                users[str(d["sender_id"])],
+                users[str(d["recipient_id"])],
+                d["text"],
+                d["created_at"],
+            )
+            for d in docs
+        ]
+
+
+def _before(cursor: str | None) -> int:
+    parsed = parse_id(cursor) if cursor is not None else None
+    return parsed if parsed is not None else NO_CURSOR
+
+
+def _state(doc: dict[str, Any], me: int | None) -> str:
+    if doc["state"] == "friends":
+        return "friends"
+    return "requested" if doc["requester"] == me else "incoming"
+
+
+def _user(doc: dict[str, Any]) -> User:
+    return User(str(doc["_id"]), doc["username"], doc["display_name"])

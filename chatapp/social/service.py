@@ -1,0 +1,129 @@
+"""What happens when: each social action stores first, then tells the sockets.
+
+Every push goes through the userSockets registry, one emit to many rooms,
+whatever the number of recipients; a notification is stored before it is
+pushed, so a user who was offline finds it in GET /api/notifications. A
+`skip_sid` is the socket that made the change: it has its answer in the ack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatapp.errors import ApiError
+from chatapp.registry import UserSockets
+from chatapp.social.base import Database
+from chatapp.social.models import Comment, Message, Post, User
+
+
+class Social:
+    def __init__(self, db: Database, sockets: UserSockets) -> None:
+        self.db = db
+        self.sockets = sockets
+
+    async def someone(self, username: str) -> User:
+        """The user with this username, or 404."""
+        account = await self.db.account(username)
+        if account is None:
+            raise ApiError(404, "unknown_user", f"no user {username[:32]!r}")
+        return account.user
+
+    # -- friends ----------------------------------------------------------------------------
+
+    async def befriend(self, user: User, username: str) -> str:
+        """Ask `username` to be friends, or accept their request; the friendship afterwards."""
+        other = await self.someone(username)
+        if other.id == user.id:
+            raise ApiError(400, "own_account", "you cannot befriend yourself")
+        before = await self.db.friendship(user.id, other.id)
+        after = await self.db.request_friendship(user.id, other.id)
+        if before == "none" and after == "requested":
+            await self._notify([other.id], "friend_request", user)
+        elif before != "friends" and after == "friends":
+            await self._notify([other.id], "friend_accepted", user)
+        return after
+
+    async def unfriend(self, user: User, username: str) -> None:
+        """Unfriend, decline or cancel."""
+        other = await self.someone(username)
+        await self.db.end_friendship(user.id, other.id)
+
+    async def friends_page(self, user: User) -> dict[str, Any]:
+        friends = await self.db.related(user.id, "friends")
+        return {
+            "friends": [
+                {**f.public(), "online": await self.sockets.is_online(f.id)} for f in friends
+            ],
+            "incoming": [u.public() for u in await self.db.related(user.id, "incoming")],
+            "requested": [u.public() for u in await self.db.related(user.id, "requested")],
+        }
+
+    async def search(self, user: User, prefix: str, limit: int) -> list[dict[str, Any]]:
+        found = await self.db.search_users(prefix, limit)
+        states = await self.db.friendships(user.id, [u.id for u in found])
+        return [{**u.public(), "friendship": states[u.id]} for u in found if u.id != user.id]
+
+    # -- posts and comments ----------------------------------------------------------------------
+
+    async def post(self, author: User, text: str, *, skip_sid: str | None = None) -> Post:
+        post = await self.db.create_post(author.id, text)
+        friends = await self.db.friend_ids(author.id)
+        await self.sockets.push_to_users(
+            [*friends, author.id], "feed:post", post.public(), skip_sid=skip_sid
+        )
+        await self._notify(friends, "post", author, post_id=post.id)
+        return post
+
+    async def comment(
+        self, author: User, post_id: str, text: str, *, skip_sid: str | None = None
+    ) -> Comment:
+        comment = await self.db.add_comment(post_id, author.id, text)
+        post = await self.db.visible_post(post_id, author.id)
+        if comment is None or post is None:
+            raise ApiError(404, "unknown_post", "no such post")
+        can_see = [post.author.id, *await self.db.friend_ids(post.author.id)]
+        await self.sockets.push_to_users(
+            can_see, "feed:comment", comment.public(), skip_sid=skip_sid
+        )
+        if post.author.id != author.id:
+            await self._notify([post.author.id], "comment", author, post_id=post.id)
+        return comment
+
+    # -- messages and profile ---------------------------------------------------------------------
+
+    async def message(
+        self, sender: User, username: str, text: str, *, skip_sid: str | None = None
+    ) -> Message:
+        """A direct message to a friend: to their sockets and the sender's other ones."""
+        recipient = await self.someone(username)
+        if await self.db.friendship(sender.id, recipient.id) != "friends":
+            raise ApiError(403, "not_friends", "you can only message your friends")
+        message = await self.db.send_message(sender.id, recipient.id, text)
+        await self.sockets.push_to_users(
+            [recipient.id, sender.id], "chat:message", message.public(), skip_sid=skip_sid
+        )
+        await self._notify([recipient.id], "message", sender, text=text)
+        return message
+
+    async def rename(self, user: User, display_name: str, *, skip_sid: str | None = None) -> User:
+        renamed = await self.db.rename(user.id, display_name)
+        if renamed is None:
+            raise ApiError(404, "unknown_user", "your account no longer exists")
+        friends = await self.db.friend_ids(user.id)
+        await self.sockets.push_to_users(
+            [*friends, user.id], "user:renamed", renamed.public(), skip_sid=skip_sid
+        )
+        return renamed
+
+    async def _notify(
+        self,
+        user_ids: list[str],
+        kind: str,
+        actor: User,
+        *,
+        post_id: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        notification = await self.db.notify(user_ids, kind, actor.id, post_id=post_id, text=text)
+        if notification is not None:
+            await self.sockets.push_to_users(user_ids, "notification", notification.public())

@@ -1,0 +1,487 @@
+"""The social data in SQLite: the embedded default (`[database] url = sqlite:///PATH`).
+
+One connection, used by one worker thread: every call runs there, off the
+IOLoop, one at a time (SQLite serialises writers anyway), in WAL mode with
+foreign keys on. The schema is versioned (`PRAGMA user_version`); MIGRATIONS
+holds every step from an empty file, so an old file is brought up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from chatapp.social.base import Database, UsernameTaken
+from chatapp.social.ids import ordered_pair, pair_key, parse_id
+from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
+from stores.errors import StoreUnavailable
+
+T = TypeVar("T")
+
+MIGRATIONS = [
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        username TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE friendships (
+        low INTEGER NOT NULL REFERENCES users(id),
+        high INTEGER NOT NULL REFERENCES users(id),
+        requester INTEGER NOT NULL REFERENCES users(id),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'friends')),
+        PRIMARY KEY (low, high)
+    );
+    CREATE INDEX friendships_by_high ON friendships (high, low);
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        author_id INTEGER NOT NULL REFERENCES users(id),
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        comment_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX posts_by_author ON posts (author_id, id);
+    CREATE TABLE comments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        author_id INTEGER NOT NULL REFERENCES users(id),
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX comments_by_post ON comments (post_id, id);
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE notifications (
+        id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL,
+        actor_id INTEGER NOT NULL REFERENCES users(id),
+        post_id INTEGER,
+        text TEXT,
+        created_at TEXT NOT NULL,
+        read INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, id)
+    );
+    CREATE INDEX notifications_unread ON notifications (user_id, read);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        pair TEXT NOT NULL,
+        sender_id INTEGER NOT NULL REFERENCES users(id),
+        recipient_id INTEGER NOT NULL REFERENCES users(id),
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX messages_by_pair ON messages (pair, id);
+    """,
+]
+
+_USER = "u.id AS user_id, u.username, u.display_name"
+_FRIEND_IDS = """
+    SELECT CASE WHEN low = :viewer THEN high ELSE low END FROM friendships
+    WHERE (low = :viewer OR high = :viewer) AND state = 'friends'
+"""
+_CAN_SEE = f"(p.author_id = :viewer OR p.author_id IN ({_FRIEND_IDS}))"
+
+
+class SQLiteDatabase(Database):
+    name = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._db: sqlite3.Connection | None = None
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        def in_worker() -> T:
+            try:
+                if self._db is None:
+                    self._db = self._open()
+                with self._db:  # one transaction: committed, or rolled back on error
+                    return work(self._db)
+            except sqlite3.OperationalError as exc:  # locked past busy_timeout, disk, I/O
+                raise StoreUnavailable(f"SQLite at {self.path}: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, in_worker)
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 5000")
+        db.isolation_level = "DEFERRED"
+        return db
+
+    async def prepare(self) -> None:
+        def migrate(db: sqlite3.Connection) -> None:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+        await self._run(migrate)
+
+    async def ping(self) -> None:
+        await self._run(lambda db: db.execute("SELECT 1").fetchone())
+
+    async def close(self) -> None:
+        def close() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, close)
+        self._executor.shutdown(wait=True)
+
+    # -- accounts -------------------------------------------------------------------------
+
+    async def create_user(self, username: str, display_name: str, password_hash: str) -> User:
+        def create(db: sqlite3.Connection) -> User:
+            try:
+                cursor = db.execute(
+                    "INSERT INTO users (username, display_name, password_hash, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (username, display_name, password_hash, now().isoformat()),
+                )
+            except sqlite3.IntegrityError:
+                raise UsernameTaken(username) from None
+            return User(str(cursor.lastrowid), username, display_name)
+
+        return await self._run(create)
+
+    async def account(self, username: str) -> Account | None:
+        row = await self._one(
+            f"SELECT {_USER}, u.password_hash FROM users u WHERE u.username = ?", (username,)
+        )
+        return None if row is None else Account(_user(row), row["password_hash"])
+
+    async def user(self, user_id: str) -> User | None:
+        row = await self._one(f"SELECT {_USER} FROM users u WHERE u.id = ?", (parse_id(user_id),))
+        return None if row is None else _user(row)
+
+    async def rename(self, user_id: str, display_name: str) -> User | None:
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE users SET display_name = ? WHERE id = ?", (display_name, parse_id(user_id))
+            )
+        )
+        return await self.user(user_id)
+
+    async def search_users(self, prefix: str, limit: int) -> list[User]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self._all(
+            f"SELECT {_USER} FROM users u WHERE u.username LIKE ? ESCAPE '\\'"
+            " ORDER BY u.username LIMIT ?",
+            (escaped + "%", limit),
+        )
+        return [_user(row) for row in rows]
+
+    # -- friendships ----------------------------------------------------------------------
+
+    async def friendship(self, user_id: str, other_id: str) -> str:
+        return (await self.friendships(user_id, [other_id]))[other_id]
+
+    async def friendships(self, user_id: str, others: Iterable[str]) -> dict[str, str]:
+        me = parse_id(user_id)
+        others = list(others)
+        rows = await self._all(
+            "SELECT low, high, requester, state FROM friendships WHERE (low = :me OR high = :me)",
+            {"me": me},
+        )
+        states = {str(r["high"] if r["low"] == me else r["low"]): _state(r, me) for r in rows}
+        return {other: states.get(other, "none") for other in others}
+
+    async def request_friendship(self, user_id: str, other_id: str) -> str:
+        me = parse_id(user_id)
+        low, high = ordered_pair(user_id, other_id)
+
+        def request(db: sqlite3.Connection) -> str:
+            db.execute(
+                "INSERT INTO friendships (low, high, requester, state) VALUES (?, ?, ?, 'pending')"
+                " ON CONFLICT (low, high) DO UPDATE SET state = 'friends'"
+                " WHERE friendships.requester != excluded.requester",
+                (low, high, me),
+            )
+            row = db.execute(
+                "SELECT requester, state FROM friendships WHERE low = ? AND high = ?", (low, high)
+            ).fetchone()
+            return _state(row, me)
+
+        return await self._run(request)
+
+    async def end_friendship(self, user_id: str, other_id: str) -> str:
+        me = parse_id(user_id)
+        low, high = ordered_pair(user_id, other_id)
+
+        def end(db: sqlite3.Connection) -> str:
+            row = db.execute(
+                "DELETE FROM friendships WHERE low = ? AND high = ? RETURNING requester, state",
+                (low, high),
+            ).fetchone()
+            return "none" if row is None else _state(row, me)
+
+        return await self._run(end)
+
+    async def related(self, user_id: str, state: str) -> list[User]:
+        me = parse_id(user_id)
+        rows = await self._all(
+            f"SELECT {_USER}, f.requester, f.state FROM friendships f"
+            " JOIN users u ON u.id = CASE WHEN f.low = :me THEN f.high ELSE f.low END"
+            " WHERE (f.low = :me OR f.high = :me) ORDER BY u.username",
+            {"me": me},
+        )
+        return [_user(row) for row in rows if _state(row, me) == state]
+
+    async def friend_ids(self, user_id: str) -> list[str]:
+        rows = await self._all(_FRIEND_IDS, {"viewer": parse_id(user_id)})
+        return [str(row[0]) for row in rows]
+
+    # -- posts and comments -------------------------------------------------------------------
+
+    async def create_post(self, author_id: str, text: str) -> Post:
+        created = now()
+        post_id = await self._insert(
+            "INSERT INTO posts (author_id, text, created_at) VALUES (?, ?, ?)",
+            (parse_id(author_id), text, created.isoformat()),
+        )
+        return await self._post(post_id, author_id)  # type: ignore[return-value]
+
+    async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:
+        rows = await self._all(
+            f"SELECT p.*, {_USER} FROM posts p JOIN users u ON u.id = p.author_id"
+            f" WHERE {_CAN_SEE} AND p.id < :before ORDER BY p.id DESC LIMIT :limit",
+            {"viewer": parse_id(viewer_id), "before": _before(before), "limit": limit},
+        )
+        return [_post(row) for row in rows]
+
+    async def visible_post(self, post_id: str, viewer_id: str) -> Post | None:
+        return await self._post(parse_id(post_id), viewer_id)
+
+    async def add_comment(self, post_id: str, author_id: str, text: str) -> Comment | None:
+        author = parse_id(author_id)
+
+        def add(db: sqlite3.Connection) -> int | None:
+            visible = db.execute(
+                f"SELECT p.id FROM posts p WHERE p.id = :post AND {_CAN_SEE}",
+                {"post": parse_id(post_id), "viewer": author},
+            ).fetchone()
+            if visible is None:
+                return None
+            db.execute(
+                "UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?", (visible[0],)
+            )
+            cursor = db.execute(
+                "INSERT INTO comments (post_id, author_id, text, created_at) VALUES (?, ?, ?, ?)",
+                (visible[0], author, text, now().isoformat()),
+            )
+            return cursor.lastrowid
+
+        comment_id = await self._run(add)
+        if comment_id is None:
+            return None
+        row = await self._one(
+            f"SELECT c.*, {_USER} FROM comments c JOIN users u ON u.id = c.author_id"
+            " WHERE c.id = ?",
+            (comment_id,),
+        )
+        return _comment(row)
+
+    async def comments(self, post_id: str, viewer_id: str) -> list[Comment]:
+        rows = await self._all(
+            f"SELECT c.*, {_USER} FROM comments c JOIN users u ON u.id = c.author_id"
+            f" JOIN posts p ON p.id = c.post_id WHERE c.post_id = :post AND {_CAN_SEE}"
+            " ORDER BY c.id",
+            {"post": parse_id(post_id), "viewer": parse_id(viewer_id)},
+        )
+        return [_comment(row) for row in rows]
+
+    # -- notifications ----------------------------------------------------------------------
+
+    async def notify(
+        self,
+        user_ids: Iterable[str],
+        kind: str,
+        actor_id: str,
+        *,
+        post_id: str | None = None,
+        text: str | None = None,
+    ) -> Notification | None:
+        recipients = [parse_id(u) for u in user_ids]
+        if not recipients:
+            return None
+        created = now()
+
+        def notify(db: sqlite3.Connection) -> int:
+            number = db.execute(
+                "INSERT INTO counters (name, value) VALUES ('notifications', 1)"
+                " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+            ).fetchone()[0]
+            db.executemany(
+                "INSERT INTO notifications (id, user_id, kind, actor_id, post_id, text, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        number,
+                        user,
+                        kind,
+                        parse_id(actor_id),
+                        post_id and parse_id(post_id),
+                        text,
+                        created.isoformat(),
+                    )
+                    for user in recipients
+                ],
+            )
+            return int(number)
+
+        number = await self._run(notify)
+        actor = await self.user(actor_id)
+        assert actor is not None
+        return Notification(str(number), kind, actor, created, False, post_id, text)
+
+    async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:
+        me = parse_id(user_id)
+        rows = await self._all(
+            f"SELECT n.*, {_USER} FROM notifications n JOIN users u ON u.id = n.actor_id"
+            " WHERE n.user_id = ? ORDER BY n.id DESC LIMIT ?",
+            (me, limit),
+        )
+        unread = await self._one(
+            "SELECT count(*) FROM notifications WHERE user_id = ? AND read = 0", (me,)
+        )
+        return [_notification(row) for row in rows], int(unread[0])  # type: ignore[index]
+
+    async def mark_read(self, user_id: str, ids: Iterable[str] | None) -> None:
+        me = parse_id(user_id)
+        if ids is None:
+            await self._run(
+                lambda db: db.execute(
+                    "UPDATE notifications SET read = 1 WHERE user_id = ? AND read = 0", (me,)
+                )
+            )
+            return
+        rows = [(me, parse_id(i)) for i in ids]
+        await self._run(
+            lambda db: db.executemany(
+                "UPDATE notifications SET read = 1 WHERE user_id = ? AND id = ?", rows
+            )
+        )
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def send_message(self, sender_id: str, recipient_id: str, text: str) -> Message:
+        message_id = await self._insert(
+            "INSERT INTO messages (pair, sender_id, recipient_id, text, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                pair_key(sender_id, recipient_id),
+                parse_id(sender_id),
+                parse_id(recipient_id),
+                text,
+                now().isoformat(),
+            ),
+        )
+        (message,) = await self._messages("m.id = :id", {"id": message_id})
+        return message
+
+    async def messages(
+        self, user_id: str, other_id: str, before: str | None, limit: int
+    ) -> list[Message]:
+        return await self._messages(
+            "m.pair = :pair AND m.id < :before ORDER BY m.id DESC LIMIT :limit",
+            {"pair": pair_key(user_id, other_id), "before": _before(before), "limit": limit},
+        )
+
+    async def _messages(self, where: str, params: dict[str, Any]) -> list[Message]:
+        rows = await self._all(
+            "SELECT m.id, m.text, m.created_at,"
+            " s.id AS s_id, s.username AS s_username, s.display_name AS s_display_name,"
+            " r.id AS r_id, r.username AS r_username, r.display_name AS r_display_name"
+            " FROM messages m JOIN users s ON s.id = m.sender_id"
+            f" JOIN users r ON r.id = m.recipient_id WHERE {where}",
+            params,
+        )
+        return [
+            Message(
+                str(row["id"]),
+                _user(row, "s_"),
+                _user(row, "r_"),
+                row["text"],
+                _time(row["created_at"]),
+            )
+            for row in rows
+        ]
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _post(self, post_id: int | None, viewer_id: str) -> Post | None:
+        row = await self._one(
+            f"SELECT p.*, {_USER} FROM posts p JOIN users u ON u.id = p.author_id"
+            f" WHERE p.id = :post AND {_CAN_SEE}",
+            {"post": post_id, "viewer": parse_id(viewer_id)},
+        )
+        return None if row is None else _post(row)
+
+    async def _insert(self, sql: str, params: tuple[Any, ...]) -> int:
+        return await self._run(lambda db: int(db.execute(sql, params).lastrowid or 0))
+
+    async def _one(self, sql: str, params: Any) -> sqlite3.Row | None:
+        return await self._run(lambda db: db.execute(sql, params).fetchone())
+
+    async def _all(self, sql: str, params: Any) -> list[sqlite3.Row]:
+        return await self._run(lambda db: db.execute(sql, params).fetchall())
+
+
+def _before(cursor: str | None) -> int:
+    parsed = parse_id(cursor) if cursor is not None else None
+    return parsed if parsed is not None else 2**62
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _state(row: sqlite3.Row, me: int | None) -> str:
+    if row["state"] == "friends":
+        return "friends"
+    return "requested" if row["requester"] == me else "incoming"
+
+
+def _user(row: sqlite3.Row, prefix: str = "") -> User:
+    key = "user_id" if not prefix else f"{prefix}id"
+    return User(str(row[key]), row[f"{prefix}username"], row[f"{prefix}display_name"])
+
+
+def _post(row: sqlite3.Row) -> Post:
+    return Post(
+        str(row["id"]), _user(row), row["text"], _time(row["created_at"]), row["comment_count"]
+    )
+
+
+def _comment(row: sqlite3.Row | None) -> Comment:
+    assert row is not None
+    return Comment(
+        str(row["id"]), str(row["post_id"]), _user(row), row["text"], _time(row["created_at"])
+    )
+
+
+def _notification(row: sqlite3.Row) -> Notification:
+    return Notification(
+        str(row["id"]),
+        row["kind"],
+        _user(row),
+        _time(row["created_at"]),
+        bool(row["read"]),
+        None if row["post_id"] is None else str(row["post_id"]),
+        row["text"],
+    )

@@ -1,0 +1,36 @@
+"""GET /api/users, GET /api/friends, POST and DELETE /api/friends/{username}."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.base import ApiHandler
+
+_SEARCHABLE = re.compile(r"^[a-z0-9_]{0,32}$")
+
+
+class UsersHandler(ApiHandler):
+    async def get(self) -> None:
+        me = self.require_user()
+        prefix = self.get_query_argument("q", "").lower()
+        if not _SEARCHABLE.match(prefix):  # no username can start with it
+            self.send_json({"users": []})
+            return
+        self.send_json({"users": await self.application.social.search(me, prefix, 20)})
+
+
+class FriendsHandler(ApiHandler):
+    async def get(self) -> None:
+        me = self.require_user()
+        self.send_json(await self.application.social.friends_page(me))
+
+
+class FriendHandler(ApiHandler):
+    async def post(self, username: str) -> None:
+        me = self.require_user()
+        self.send_json({"friendship": await self.application.social.befriend(me, username)})
+
+    async def delete(self, username: str) -> None:
+        me = self.require_user()
+        await self.application.social.unfriend(me, username)
+        self.set_status(204)

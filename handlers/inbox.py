@@ -1,0 +1,46 @@
+"""Notifications and direct messages."""
+
+from __future__ import annotations
+
+from chatapp import validation as check
+from chatapp.errors import ApiError
+from chatapp.social.ids import parse_id
+from handlers.base import ApiHandler
+
+
+class NotificationsHandler(ApiHandler):
+    async def get(self) -> None:
+        me = self.require_user()
+        limit = check.limit(self.get_query_argument("limit", None), default=50)
+        notifications, unread = await self.application.db.notifications(me.id, limit)
+        self.send_json({"notifications": [n.public() for n in notifications], "unread": unread})
+
+
+class NotificationsReadHandler(ApiHandler):
+    async def post(self) -> None:
+        me = self.require_user()
+        body = self.json_body()
+        check.fields(body, set(), frozenset({"ids"}))
+        ids = check.id_list(body["ids"]) if "ids" in body else None
+        await self.application.db.mark_read(me.id, ids)
+        self.set_status(204)
+
+
+class MessagesHandler(ApiHandler):
+    async def get(self, username: str) -> None:
+        me = self.require_user()
+        social = self.application.social
+        other = await social.someone(username)
+        if await social.db.friendship(me.id, other.id) != "friends":
+            raise ApiError(403, "not_friends", "you can only read messages with your friends")
+        before = self.get_query_argument("before", None)
+        if before is not None and parse_id(before) is None:
+            raise ApiError(400, "invalid_cursor", "before is a cursor from an earlier page")
+        limit = check.limit(self.get_query_argument("limit", None), default=50)
+        messages = await social.db.messages(me.id, other.id, before, limit)
+        self.send_json(
+            {
+                "messages": [m.public() for m in messages],
+                "next": messages[-1].id if len(messages) == limit else None,
+            }
+        )

@@ -1,0 +1,53 @@
+"""Posts, the feed and comments."""
+
+from __future__ import annotations
+
+from chatapp import validation as check
+from chatapp.errors import ApiError
+from chatapp.social.ids import parse_id
+from handlers.base import ApiHandler
+
+
+class PostsHandler(ApiHandler):
+    async def post(self) -> None:
+        me = self.require_user()
+        body = self.json_body()
+        check.fields(body, {"text"})
+        post = await self.application.social.post(me, check.text(body["text"]))
+        self.send_json({"post": post.public()}, 201)
+
+
+class FeedHandler(ApiHandler):
+    async def get(self) -> None:
+        me = self.require_user()
+        limit = check.limit(self.get_query_argument("limit", None))
+        before = self.get_query_argument("before", None)
+        if before is not None and parse_id(before) is None:
+            raise ApiError(400, "invalid_cursor", "before is a cursor from an earlier page")
+        posts = await self.application.db.feed(me.id, before, limit)
+        self.send_json(
+            {
+                "posts": [p.public() for p in posts],
+                "next": posts[-1].id if len(posts) == limit else None,
+            }
+        )
+
+
+class PostHandler(ApiHandler):
+    async def get(self, post_id: str) -> None:
+        me = self.require_user()
+        db = self.application.db
+        post = await db.visible_post(post_id, me.id)
+        if post is None:
+            raise ApiError(404, "unknown_post", "no such post")
+        comments = await db.comments(post_id, me.id)
+        self.send_json({"post": post.public(), "comments": [c.public() for c in comments]})
+
+
+class CommentsHandler(ApiHandler):
+    async def post(self, post_id: str) -> None:
+        me = self.require_user()
+        body = self.json_body()
+        check.fields(body, {"text"})
+        comment = await self.application.social.comment(me, post_id, check.text(body["text"]))
+        self.send_json({"comment": comment.public()}, 201)

@@ -1,0 +1,378 @@
+"""The contract's HTTP API and social socket events, against a running app.
+
+Run for SQLite and MongoDB data, with file, redis and memory session stores.
+Socket clients stand for open browser tabs and record what reaches them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+import socketio
+
+from chatapp.session import COOKIE_NAME
+from tests.apps import Running, ServeApp, app_settings, leave
+from tests.client import Browser, body
+from tests.test_sockets import call, eventually
+
+PASSWORD = "correct horse battery"
+COMBINATIONS = ["file+sqlite", "redis+mongodb-pymongo", "memory+mongodb-motor"]
+TAB_EVENTS = (
+    "notification",
+    "feed:post",
+    "feed:comment",
+    "chat:message",
+    "presence",
+    "user:renamed",
+)
+
+
+@pytest.fixture(params=COMBINATIONS)
+async def running(request: pytest.FixtureRequest, serve_app: ServeApp, tmp_path: Path) -> Running:
+    store, database = request.param.split("+")
+    sections: dict[str, dict[str, object]] = {
+        "session": {"store": store, "file_dir": str(tmp_path / "sessions")},
+    }
+    if store == "redis":
+        sections["redis"] = {"url": request.getfixturevalue("redis_url")}
+    if database.startswith("mongodb"):
+        base = request.getfixturevalue("mongodb_url").rsplit("/", 1)[0]
+        sections["database"] = {"url": f"{base}/api_{uuid.uuid4().hex[:12]}"}
+        sections["mongodb"] = {"driver": database.split("-")[1]}
+    return await serve_app(app_settings(**sections))
+
+
+async def member(running: Running, username: str) -> Browser:
+    browser = running.browser()
+    response = await browser.request(
+        "POST", "/api/signup", {"username": username, "password": PASSWORD}
+    )
+    assert response.code == 201, response.body
+    return browser
+
+
+async def tab(running: Running, browser: Browser) -> socketio.AsyncClient:
+    return await running.socket(browser, events=TAB_EVENTS)
+
+
+async def friends(a: Browser, b: Browser, a_name: str, b_name: str) -> None:
+    await a.request("POST", f"/api/friends/{b_name}")
+    assert body(await b.request("POST", f"/api/friends/{a_name}")) == {"friendship": "friends"}
+
+
+def got(client: socketio.AsyncClient, event: str) -> list:  # type: ignore[type-arg]
+    return client.received[event]  # type: ignore[attr-defined, no-any-return]
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+async def test_sign_up_logs_in_and_refuses_bad_or_taken_names(running: Running) -> None:
+    browser = running.browser()
+    response = await browser.request(
+        "POST",
+        "/api/signup",
+        {"username": "alice", "password": PASSWORD, "display_name": "Alice A."},
+    )
+    assert response.code == 201
+    user = body(response)["user"]
+    assert user["username"] == "alice" and user["display_name"] == "Alice A."
+    assert isinstance(user["id"], str)
+    assert body(await browser.request("GET", "/api/session"))["user"] == user
+    stranger = running.browser()
+    for payload, status, code in [
+        ({"username": "alice", "password": PASSWORD}, 409, "username_taken"),
+        ({"username": "Alice", "password": PASSWORD}, 400, "invalid_username"),
+        ({"username": "al", "password": PASSWORD}, 400, "invalid_username"),
+        ({"username": "a" * 33, "password": PASSWORD}, 400, "invalid_username"),
+        ({"username": "al ice", "password": PASSWORD}, 400, "invalid_username"),
+        ({"username": 5, "password": PASSWORD}, 400, "invalid_username"),
+        ({"username": "bobby", "password": "short"}, 400, "weak_password"),
+        ({"username": "bobby", "password": "é" * 37}, 400, "password_too_long"),
+        ({"username": "bobby", "password": PASSWORD, "admin": True}, 400, "unknown_field"),
+        ({"username": "bobby"}, 400, "missing_field"),
+        (
+            {"username": "bobby", "password": PASSWORD, "display_name": ""},
+            400,
+            "invalid_display_name",
+        ),
+        ("[]", 400, "invalid_json"),
+    ]:
+        response = await stranger.request("POST", "/api/signup", payload)
+        assert (response.code, body(response)["error"]["code"]) == (status, code), payload
+    default = await member(running, "bobby")
+    assert body(await default.request("GET", "/api/session"))["user"]["display_name"] == "bobby"
+
+
+async def test_login_answers_alike_for_unknown_users_and_wrong_passwords(
+    running: Running,
+) -> None:
+    await member(running, "alice")
+    browser = running.browser()
+    wrong = await browser.request("POST", "/api/login", {"username": "alice", "password": "x" * 9})
+    unknown = await browser.request(
+        "POST", "/api/login", {"username": "nobody", "password": PASSWORD}
+    )
+    assert wrong.code == unknown.code == 401
+    assert body(wrong) == body(unknown)
+    assert body(wrong)["error"]["code"] == "bad_credentials"
+    await browser.request("PUT", "/api/prefs", {"theme": "dark"})
+    before = browser.cookies[COOKIE_NAME]
+    response = await browser.request(
+        "POST", "/api/login", {"username": "alice", "password": PASSWORD}
+    )
+    assert response.code == 200 and body(response)["user"]["username"] == "alice"
+    assert browser.cookies[COOKIE_NAME] != before  # a new session id at login
+    state = body(await browser.request("GET", "/api/session"))
+    assert state["authenticated"] and state["prefs"] == {"theme": "dark"}
+    response = await browser.request("POST", "/api/login", {"username": ["x"], "password": 1})
+    assert response.code == 400
+
+
+async def test_repeated_failures_are_throttled_with_retry_after(running: Running) -> None:
+    await member(running, "alice")
+    browser = running.browser()
+    for _ in range(5):
+        response = await browser.request(
+            "POST", "/api/login", {"username": "alice", "password": "wrong-password"}
+        )
+        assert response.code == 401
+    for password in ("wrong-password", PASSWORD):  # held back whatever the password
+        response = await browser.request(
+            "POST", "/api/login", {"username": "alice", "password": password}
+        )
+        assert response.code == 429
+        assert body(response)["error"]["code"] == "throttled"
+        assert int(response.headers["Retry-After"]) > 0
+    for i in range(15):  # 20 failures in all from this address, over other usernames
+        await browser.request("POST", "/api/login", {"username": f"u{i}", "password": "x" * 8})
+    response = await browser.request(
+        "POST", "/api/login", {"username": "someone", "password": "x" * 8}
+    )
+    assert response.code == 429
+
+
+async def test_everything_but_the_session_needs_a_login(running: Running) -> None:
+    anonymous = running.browser()
+    for method, path, payload in [
+        ("GET", "/api/users?q=a", None),
+        ("GET", "/api/friends", None),
+        ("POST", "/api/friends/alice", None),
+        ("DELETE", "/api/friends/alice", None),
+        ("POST", "/api/posts", {"text": "hi"}),
+        ("GET", "/api/feed", None),
+        ("GET", "/api/posts/1", None),
+        ("POST", "/api/posts/1/comments", {"text": "hi"}),
+        ("GET", "/api/notifications", None),
+        ("POST", "/api/notifications/read", {}),
+        ("GET", "/api/messages/alice", None),
+    ]:
+        response = await anonymous.request(method, path, payload)
+        assert response.code == 401, (method, path)
+        assert body(response)["error"]["code"] == "unauthorized"
+
+
+# -- friends ------------------------------------------------------------------------------------
+
+
+async def test_a_friend_request_and_its_acceptance_notify_live(running: Running) -> None:
+    alice, bob = await member(running, "alice"), await member(running, "bob")
+    alice_tab, bob_tab = await tab(running, alice), await tab(running, bob)
+    assert body(await bob.request("POST", "/api/friends/alice")) == {"friendship": "requested"}
+    await eventually(lambda: len(got(alice_tab, "notification")) == 1)
+    request = got(alice_tab, "notification")[0]
+    assert request["kind"] == "friend_request" and request["actor"]["username"] == "bob"
+    assert request["read"] is False and request["created_at"].endswith("Z")
+    found = body(await alice.request("GET", "/api/users?q=bo"))["users"]
+    assert [(u["username"], u["friendship"]) for u in found] == [("bob", "incoming")]
+    listing = body(await alice.request("GET", "/api/friends"))
+    assert [u["username"] for u in listing["incoming"]] == ["bob"]
+    assert listing["friends"] == [] and listing["requested"] == []
+    assert body(await alice.request("POST", "/api/friends/bob")) == {"friendship": "friends"}
+    await eventually(lambda: len(got(bob_tab, "notification")) == 1)
+    assert got(bob_tab, "notification")[0]["kind"] == "friend_accepted"
+    (friend,) = body(await bob.request("GET", "/api/friends"))["friends"]
+    assert friend["username"] == "alice" and friend["online"] is True
+    assert (await alice.request("DELETE", "/api/friends/bob")).code == 204
+    assert body(await bob.request("GET", "/api/users?q=alice"))["users"][0]["friendship"] == "none"
+    for path, status in [("/api/friends/nobody", 404), ("/api/friends/alice", 400)]:
+        response = await alice.request("POST", path)
+        assert response.code == status and "error" in body(response)
+    await leave(alice_tab)
+    await leave(bob_tab)
+
+
+# -- posts ----------------------------------------------------------------------------------------
+
+
+async def test_a_post_reaches_every_online_friend_and_no_one_else(running: Running) -> None:
+    alice, bob, carol, dave = [await member(running, n) for n in ("alice", "bob", "carol", "dave")]
+    await friends(alice, bob, "alice", "bob")
+    await friends(alice, dave, "alice", "dave")  # dave stays offline
+    bob_tabs = [await tab(running, bob) for _ in range(2)]
+    alice_tab, carol_tab = await tab(running, alice), await tab(running, carol)
+    response = await alice.request("POST", "/api/posts", {"text": "hello friends"})
+    assert response.code == 201
+    post = body(response)["post"]
+    assert post["author"]["username"] == "alice" and post["comment_count"] == 0
+    for client in (*bob_tabs, alice_tab):  # an HTTP post has no sending socket: every tab
+        await eventually(lambda client=client: got(client, "feed:post") == [post])
+    for client in bob_tabs:
+        await eventually(
+            lambda client=client: any(
+                n["kind"] == "post" and n["post_id"] == post["id"]
+                for n in got(client, "notification")
+            )
+        )
+    await asyncio.sleep(0.2)
+    assert got(carol_tab, "feed:post") == [] and got(carol_tab, "notification") == []
+    inbox = body(await dave.request("GET", "/api/notifications"))
+    assert inbox["notifications"][0]["kind"] == "post" and inbox["unread"] >= 1
+    assert body(await carol.request("GET", "/api/feed"))["posts"] == []
+    assert body(await bob.request("GET", "/api/feed"))["posts"][0] == post
+    for client in (*bob_tabs, alice_tab, carol_tab):
+        await leave(client)
+
+
+async def test_the_feed_pages_by_cursor_and_checks_its_arguments(running: Running) -> None:
+    alice = await member(running, "alice")
+    for i in range(5):
+        await alice.request("POST", "/api/posts", {"text": f"p{i}"})
+    first = body(await alice.request("GET", "/api/feed?limit=2"))
+    await alice.request("POST", "/api/posts", {"text": "newer"})
+    second = body(await alice.request("GET", f"/api/feed?limit=2&before={first['next']}"))
+    third = body(await alice.request("GET", f"/api/feed?limit=2&before={second['next']}"))
+    assert [p["text"] for p in first["posts"] + second["posts"] + third["posts"]] == [
+        "p4",
+        "p3",
+        "p2",
+        "p1",
+        "p0",
+    ]
+    assert third["next"] is None
+    for query, code in [
+        ("limit=0", "invalid_limit"),
+        ("limit=101", "invalid_limit"),
+        ("limit=x", "invalid_limit"),
+        ("before=abc", "invalid_cursor"),
+    ]:
+        response = await alice.request("GET", f"/api/feed?{query}")
+        assert (response.code, body(response)["error"]["code"]) == (400, code)
+    for text in ["", "   ", "x" * 1001, 5, None]:
+        response = await alice.request("POST", "/api/posts", {"text": text})
+        assert (response.code, body(response)["error"]["code"]) == (400, "invalid_text")
+
+
+async def test_posts_and_comments_are_hidden_from_strangers(running: Running) -> None:
+    alice, bob, carol = [await member(running, n) for n in ("alice", "bob", "carol")]
+    await friends(alice, bob, "alice", "bob")
+    alice_tab, bob_tab, carol_tab = [await tab(running, b) for b in (alice, bob, carol)]
+    post = body(await alice.request("POST", "/api/posts", {"text": "friends only"}))["post"]
+    for path in (f"/api/posts/{post['id']}", "/api/posts/999999", "/api/posts/abc"):
+        response = await carol.request("GET", path)
+        assert response.code == 404 and body(response)["error"]["code"] == "unknown_post"
+    response = await carol.request("POST", f"/api/posts/{post['id']}/comments", {"text": "hi"})
+    assert response.code == 404
+    response = await bob.request("POST", f"/api/posts/{post['id']}/comments", {"text": "nice"})
+    assert response.code == 201
+    comment = body(response)["comment"]
+    assert comment["post_id"] == post["id"] and comment["author"]["username"] == "bob"
+    for client in (alice_tab, bob_tab):
+        await eventually(lambda client=client: got(client, "feed:comment") == [comment])
+    await eventually(lambda: any(n["kind"] == "comment" for n in got(alice_tab, "notification")))
+    shown = body(await alice.request("GET", f"/api/posts/{post['id']}"))
+    assert shown["post"]["comment_count"] == 1 and shown["comments"] == [comment]
+    await asyncio.sleep(0.1)
+    assert got(carol_tab, "feed:comment") == []
+    for client in (alice_tab, bob_tab, carol_tab):
+        await leave(client)
+
+
+async def test_notifications_are_marked_read_by_id_or_all(running: Running) -> None:
+    alice, bob, carol = [await member(running, n) for n in ("alice", "bob", "carol")]
+    await bob.request("POST", "/api/friends/alice")
+    await carol.request("POST", "/api/friends/alice")
+    inbox = body(await alice.request("GET", "/api/notifications"))
+    assert inbox["unread"] == 2
+    assert [n["actor"]["username"] for n in inbox["notifications"]] == ["carol", "bob"]
+    newest = inbox["notifications"][0]["id"]
+    assert (await alice.request("POST", "/api/notifications/read", {"ids": [newest]})).code == 204
+    assert body(await alice.request("GET", "/api/notifications"))["unread"] == 1
+    for payload in [{"ids": "all"}, {"ids": [1]}, {"everything": True}]:
+        response = await alice.request("POST", "/api/notifications/read", payload)
+        assert response.code == 400
+    assert (await alice.request("POST", "/api/notifications/read", {})).code == 204
+    assert body(await alice.request("GET", "/api/notifications"))["unread"] == 0
+
+
+# -- sockets: chat and profile -----------------------------------------------------------------
+
+
+async def test_chat_between_friends_reaches_both_sides_tabs_and_is_refused_to_strangers(
+    running: Running,
+) -> None:
+    alice, bob, carol = [await member(running, n) for n in ("alice", "bob", "carol")]
+    await friends(alice, bob, "alice", "bob")
+    sender, alice_other = await tab(running, alice), await tab(running, alice)
+    bob_tabs = [await tab(running, bob) for _ in range(2)]
+    ack = await call(sender, "chat:send", {"to": "bob", "text": "hi bob"})
+    assert ack["ok"] is True
+    message = ack["message"]
+    assert message["from"]["username"] == "alice" and message["to"]["username"] == "bob"
+    for client in (*bob_tabs, alice_other):
+        await eventually(lambda client=client: got(client, "chat:message") == [message])
+    await eventually(lambda: any(n["kind"] == "message" for n in got(bob_tabs[0], "notification")))
+    assert got(sender, "chat:message") == []
+    history = body(await bob.request("GET", "/api/messages/alice"))
+    assert history["messages"] == [message] and history["next"] is None
+    refused = await call(sender, "chat:send", {"to": "carol", "text": "hi"})
+    assert refused["ok"] is False and refused["error"]["code"] == "not_friends"
+    for data, code in [
+        ({"to": "bob"}, "missing_field"),
+        ({"to": "bob", "text": ""}, "invalid_text"),
+        ({"to": "Bob!", "text": "x"}, "invalid_username"),
+        ({"to": "nobody", "text": "x"}, "unknown_user"),
+    ]:
+        refused = await call(sender, "chat:send", data)
+        assert refused["error"]["code"] == code, data
+    assert (await carol.request("GET", "/api/messages/alice")).code == 403
+    assert (await carol.request("GET", "/api/messages/nobody")).code == 404
+    for client in (sender, alice_other, *bob_tabs):
+        await leave(client)
+
+
+async def test_a_rename_goes_to_the_user_record_the_session_and_friends(running: Running) -> None:
+    alice, bob = await member(running, "alice"), await member(running, "bob")
+    await friends(alice, bob, "alice", "bob")
+    renaming, other_tab = await tab(running, alice), await tab(running, alice)
+    bob_tab = await tab(running, bob)
+    ack = await call(renaming, "profile:rename", {"display_name": "Alice Liddell"})
+    assert ack["ok"] is True and ack["user"]["display_name"] == "Alice Liddell"
+    for client in (other_tab, bob_tab):
+        await eventually(lambda client=client: got(client, "user:renamed") == [ack["user"]])
+    assert got(renaming, "user:renamed") == []
+    assert (
+        body(await alice.request("GET", "/api/session"))["user"]["display_name"] == "Alice Liddell"
+    )
+    for name in ["", "x" * 65, "tab\there", 5]:
+        refused = await call(renaming, "profile:rename", {"display_name": name})
+        assert refused["error"]["code"] == "invalid_display_name"
+    for client in (renaming, other_tab, bob_tab):
+        await leave(client)
+
+
+async def test_presence_goes_to_friends_only(running: Running) -> None:
+    alice, bob, carol = [await member(running, n) for n in ("alice", "bob", "carol")]
+    await friends(alice, bob, "alice", "bob")
+    alice_tab, carol_tab = await tab(running, alice), await tab(running, carol)
+    bob_tab = await tab(running, bob)
+    await eventually(lambda: [p["online"] for p in got(alice_tab, "presence")] == [True])
+    assert got(alice_tab, "presence")[0]["user"]["username"] == "bob"
+    await leave(bob_tab)
+    await eventually(lambda: [p["online"] for p in got(alice_tab, "presence")] == [True, False])
+    assert got(carol_tab, "presence") == []
+    await leave(alice_tab)
+    await leave(carol_tab)

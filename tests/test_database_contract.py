@@ -1,0 +1,183 @@
+"""The social data layer's contract, one suite for every database backend."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from chatapp.social.base import Database, UsernameTaken
+from chatapp.social.models import User
+
+DATABASE_KINDS = ["sqlite", "mongodb-pymongo", "mongodb-motor"]
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    kind: str = request.param
+    if kind == "sqlite":
+        from chatapp.social.sqlite import SQLiteDatabase
+
+        db: Database = SQLiteDatabase(tmp_path / "chatapp.sqlite3")
+    else:
+        from chatapp.backends import connect_mongodb
+        from chatapp.social.mongodb import MongoDatabase
+
+        client = connect_mongodb(request.getfixturevalue("mongodb_url"), kind.split("-")[1], 5)
+        db = MongoDatabase(client[f"social_{uuid.uuid4().hex[:12]}"])
+    await db.prepare()
+    yield db
+    await db.close()
+
+
+Users = Callable[..., "asyncio.Future[list[User]]"]
+
+
+async def make_users(db: Database, *names: str) -> list[User]:
+    return [await db.create_user(name, name.title(), "hash") for name in names]
+
+
+async def befriend(db: Database, a: User, b: User) -> None:
+    await db.request_friendship(a.id, b.id)
+    assert await db.request_friendship(b.id, a.id) == "friends"
+
+
+async def test_usernames_are_unique_and_accounts_carry_the_hash(database: Database) -> None:
+    alice = await database.create_user("alice", "Alice", "bcrypt-hash")
+    with pytest.raises(UsernameTaken):
+        await database.create_user("alice", "Other", "x")
+    account = await database.account("alice")
+    assert account is not None and account.user == alice and account.password_hash == "bcrypt-hash"
+    assert await database.account("nobody") is None
+    assert await database.user(alice.id) == alice
+    for bad in ["999999", "abc", "", "-1", "1e3", "0"]:
+        assert await database.user(bad) is None
+    renamed = await database.rename(alice.id, "Alice A.")
+    assert renamed is not None and renamed.display_name == "Alice A."
+    await database.prepare()  # idempotent
+    assert await database.user(alice.id) == renamed
+
+
+async def test_user_search_is_by_username_prefix(database: Database) -> None:
+    await make_users(database, "anna", "annabel", "bob", "an_x", "anx")
+    assert [u.username for u in await database.search_users("ann", 10)] == ["anna", "annabel"]
+    assert [u.username for u in await database.search_users("an_", 10)] == ["an_x"]
+    assert [u.username for u in await database.search_users("an%", 10)] == []
+    assert len(await database.search_users("", 3)) == 3
+
+
+async def test_a_friendship_is_requested_then_accepted_then_ended(database: Database) -> None:
+    alice, bob, carol = await make_users(database, "alice", "bob", "carol")
+    assert await database.friendship(alice.id, bob.id) == "none"
+    assert await database.request_friendship(alice.id, bob.id) == "requested"
+    assert await database.request_friendship(alice.id, bob.id) == "requested"  # asking again
+    assert await database.friendship(bob.id, alice.id) == "incoming"
+    assert await database.related(bob.id, "incoming") == [alice]
+    assert await database.related(alice.id, "requested") == [bob]
+    assert await database.request_friendship(bob.id, alice.id) == "friends"
+    assert await database.related(alice.id, "friends") == [bob]
+    assert await database.friend_ids(bob.id) == [alice.id]
+    assert await database.friendships(alice.id, [bob.id, carol.id]) == {
+        bob.id: "friends",
+        carol.id: "none",
+    }
+    assert await database.end_friendship(bob.id, alice.id) == "friends"
+    assert await database.friendship(alice.id, bob.id) == "none"
+    assert await database.end_friendship(bob.id, alice.id) == "none"
+
+
+async def test_two_users_asking_each_other_at_once_become_friends(database: Database) -> None:
+    alice, bob = await make_users(database, "alice", "bob")
+    await asyncio.gather(
+        database.request_friendship(alice.id, bob.id), database.request_friendship(bob.id, alice.id)
+    )
+    assert await database.friendship(alice.id, bob.id) == "friends"
+
+
+async def test_the_feed_holds_own_and_friends_posts_newest_first(database: Database) -> None:
+    alice, bob, stranger = await make_users(database, "alice", "bob", "stranger")
+    await befriend(database, alice, bob)
+    posted = [
+        await database.create_post(author.id, f"post {i}")
+        for i, author in enumerate([alice, bob, stranger, alice, bob])
+    ]
+    feed = await database.feed(alice.id, None, 20)
+    assert [p.text for p in feed] == ["post 4", "post 3", "post 1", "post 0"]
+    assert feed[0].author == bob and feed[0].comment_count == 0
+    assert [p.text for p in await database.feed(stranger.id, None, 20)] == ["post 2"]
+    assert posted[0].created_at <= posted[-1].created_at
+
+
+async def test_pages_never_skip_or_repeat_when_posts_arrive_between_them(
+    database: Database,
+) -> None:
+    (alice,) = await make_users(database, "alice")
+    for i in range(7):
+        await database.create_post(alice.id, f"p{i}")
+    first = await database.feed(alice.id, None, 3)
+    await database.create_post(alice.id, "newer")
+    second = await database.feed(alice.id, first[-1].id, 3)
+    third = await database.feed(alice.id, second[-1].id, 3)
+    seen = [p.text for p in first + second + third]
+    assert seen == ["p6", "p5", "p4", "p3", "p2", "p1", "p0"]
+    assert await database.feed(alice.id, third[-1].id, 3) == []
+    assert await database.feed(alice.id, "not-a-cursor", 3) != []  # treated as "from the top"
+
+
+async def test_a_post_and_its_comments_are_seen_by_author_and_friends_only(
+    database: Database,
+) -> None:
+    alice, bob, stranger = await make_users(database, "alice", "bob", "stranger")
+    await befriend(database, alice, bob)
+    post = await database.create_post(alice.id, "hello")
+    assert await database.visible_post(post.id, bob.id) is not None
+    assert await database.visible_post(post.id, stranger.id) is None
+    assert await database.visible_post("424242", alice.id) is None
+    comment = await database.add_comment(post.id, bob.id, "hi!")
+    assert comment is not None and comment.post_id == post.id and comment.author == bob
+    assert await database.add_comment(post.id, stranger.id, "let me in") is None
+    assert await database.add_comment("424242", bob.id, "nothing there") is None
+    assert [c.text for c in await database.comments(post.id, alice.id)] == ["hi!"]
+    assert await database.comments(post.id, stranger.id) == []
+    seen = await database.visible_post(post.id, alice.id)
+    assert seen is not None and seen.comment_count == 1
+    await database.end_friendship(alice.id, bob.id)
+    assert await database.visible_post(post.id, bob.id) is None
+
+
+async def test_one_notification_for_many_users_shares_its_id(database: Database) -> None:
+    alice, bob, carol = await make_users(database, "alice", "bob", "carol")
+    post = await database.create_post(alice.id, "news")
+    shared = await database.notify([bob.id, carol.id], "post", alice.id, post_id=post.id)
+    assert shared is not None and shared.actor == alice and shared.post_id == post.id
+    assert await database.notify([], "post", alice.id) is None
+    later = await database.notify([bob.id], "message", alice.id, text="psst")
+    for user in (bob, carol):
+        listed, _ = await database.notifications(user.id, 50)
+        assert shared.id in [n.id for n in listed]
+    listed, unread = await database.notifications(bob.id, 50)
+    assert [n.id for n in listed] == [later.id, shared.id]  # type: ignore[union-attr]
+    assert unread == 2 and listed[0].text == "psst"
+    await database.mark_read(bob.id, [shared.id])
+    assert (await database.notifications(bob.id, 50))[1] == 1
+    assert (await database.notifications(carol.id, 50))[1] == 1  # carol's copy untouched
+    await database.mark_read(bob.id, None)
+    listed, unread = await database.notifications(bob.id, 50)
+    assert unread == 0 and all(n.read for n in listed)
+    await database.mark_read(bob.id, ["junk", "999999"])  # unknown ids change nothing
+
+
+async def test_messages_between_two_users_page_newest_first(database: Database) -> None:
+    alice, bob, carol = await make_users(database, "alice", "bob", "carol")
+    for i in range(5):
+        sender, recipient = (alice, bob) if i % 2 == 0 else (bob, alice)
+        sent = await database.send_message(sender.id, recipient.id, f"m{i}")
+        assert sent.sender == sender and sent.recipient == recipient
+    await database.send_message(alice.id, carol.id, "elsewhere")
+    page = await database.messages(bob.id, alice.id, None, 3)
+    assert [m.text for m in page] == ["m4", "m3", "m2"]
+    rest = await database.messages(alice.id, bob.id, page[-1].id, 3)
+    assert [m.text for m in rest] == ["m1", "m0"]
