@@ -1,6 +1,6 @@
-"""Start chatapp: one process, Tornado HTTP and (soon) Socket.IO on one IOLoop.
+"""Start chatapp: one process, Tornado HTTP and Socket.IO on one IOLoop.
 
-    python run.py [--config settings.ini] [--host H] [--port N]
+    python run.py [--config settings.ini] [--host H] [--port N] [--demo]
 
 A bad setting or a backing server that does not answer at start-up ends the
 process with exactly one line on stderr, naming the key, and exit status 2.
@@ -18,6 +18,7 @@ import sys
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from chatapp.demo import seed
 from chatapp.errors import ChatappError
 from chatapp.settings import Settings, load_settings
 from handlers import make_app
@@ -28,6 +29,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", default=None, help="settings file (default: settings.ini)")
     parser.add_argument("--host", help="overrides [server] host")
     parser.add_argument("--port", type=int, help="overrides [server] port; 0 picks a free one")
+    parser.add_argument(
+        "--demo", action="store_true", help="create demo users alice, bob, carol (see README)"
+    )
     return parser.parse_args(argv)
 
 
@@ -38,9 +42,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(args.config or "settings.ini", overrides={"server": server})
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, *, demo: bool = False) -> None:
     app = make_app(settings)
     await app.start()
+    if demo:
+        await seed(app.accounts, app.social)
     host, port = settings.server.host, settings.server.port
     try:
         sockets = bind_sockets(port, host)
@@ -70,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        asyncio.run(serve(settings_from(parse_args(argv))))
+        args = parse_args(argv)
+        asyncio.run(serve(settings_from(args), demo=args.demo))
     except ChatappError as exc:
         print("chatapp: " + " ".join(str(exc).split()), file=sys.stderr)  # one line
         return 2

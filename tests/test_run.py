@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
-from tests.client import body
+from chatapp.demo import demo_password
+from tests.client import Browser, body
 from tests.processes import ROOT, AppProcess
 from tests.servers import RedisServer, free_port
 
@@ -148,3 +149,20 @@ async def test_healthz_says_503_while_the_store_is_down_and_200_when_back(
     finally:
         app.stop()
     assert "session store" in "".join(app.output)  # the 503 was logged
+
+
+async def test_the_demo_logins_work_and_seeding_twice_changes_nothing(tmp_path: Path) -> None:
+    for _ in range(2):
+        app = AppProcess(tmp_path, "[accounts]\nbcrypt_cost = 4\n", "--demo")
+        try:
+            url = app.wait_listening()
+            browser = Browser(url)
+            response = await browser.request(
+                "POST", "/api/login", {"username": "alice", "password": demo_password("alice")}
+            )
+            assert response.code == 200, response.body
+            feed = body(await browser.request("GET", "/api/feed"))["posts"]
+            assert {p["author"]["username"] for p in feed} == {"alice", "bob"}
+            assert len(feed) == 2  # seeded once, not twice
+        finally:
+            app.stop()
