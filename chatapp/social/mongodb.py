@@ -36,8 +36,7 @@ class MongoDatabase(Database):
     async def prepare(self) -> None:
         with unavailable_on_network_errors():
             await self.db.users.create_index("username", unique=True)
-            await self.db.friendships.create_index("low")
-            await self.db.friendships.create_index("high")
+            await self.db.friendships.create_index("users")
             await self.db.posts.create_index([("author_id", ASCENDING), ("_id", DESCENDING)])
             await self.db.comments.create_index([("post_id", ASCENDING), ("_id", ASCENDING)])
             await self.db.notifications.create_index(
@@ -117,7 +116,12 @@ class MongoDatabase(Database):
         with unavailable_on_network_errors():
             try:
                 await self.db.friendships.insert_one(
-                    {"_id": key, "low": low, "high": high, "requester": me, "state": "pending"}
+                    {
+                        "_id": key,
+                        "users": [low, high],
+                        "requester": me,
+                        "state": "pending",
+                    }
                 )
                 return "requested"
             except DuplicateKeyError:
@@ -148,10 +152,9 @@ class MongoDatabase(Database):
 
     async def _relations(self, me: int | None) -> list[tuple[int, str]]:
         with unavailable_on_network_errors():
-            docs = await self.db.friendships.find({"$or": [{"low": me}, {"high": me}]}).to_list(
-                None
-            )
-        return [(doc["high"] if doc["low"] == me else doc["low"], _state(doc, me)) for doc in docs]
+            # One multikey-indexed field, not an $or of two: one index lookup on any server.
+            docs = await self.db.friendships.find({"users": me}).to_list(None)
+        return [(_other(doc["users"], me), _state(doc, me)) for doc in docs]
 
     # -- posts and comments -------------------------------------------------------------------
 
@@ -384,6 +387,10 @@ class MongoDatabase(Database):
 def _before(cursor: str | None) -> int:
     parsed = parse_id(cursor) if cursor is not None else None
     return parsed if parsed is not None else NO_CURSOR
+
+
+def _other(users: list[int], me: int | None) -> int:
+    return users[1] if users[0] == me else users[0]
 
 
 def _state(doc: dict[str, Any], me: int | None) -> str:

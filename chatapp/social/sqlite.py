@@ -86,7 +86,7 @@ _FRIEND_IDS = """
     SELECT CASE WHEN low = :viewer THEN high ELSE low END FROM friendships
     WHERE (low = :viewer OR high = :viewer) AND state = 'friends'
 """
-_CAN_SEE = f"(p.author_id = :viewer OR p.author_id IN ({_FRIEND_IDS}))"
+_CAN_SEE = f"p.author_id IN (SELECT :viewer UNION {_FRIEND_IDS})"
 
 
 class SQLiteDatabase(Database):
@@ -178,11 +178,12 @@ class SQLiteDatabase(Database):
         return await self.user(user_id)
 
     async def search_users(self, prefix: str, limit: int) -> list[User]:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # A range, not LIKE (case-insensitive, so it cannot use the username index):
+        # usernames are a-z, 0-9 and _, all of which sort before "~".
         rows = await self._all(
-            f"SELECT {_USER} FROM users u WHERE u.username LIKE ? ESCAPE '\\'"
+            f"SELECT {_USER} FROM users u WHERE u.username >= ? AND u.username < ?"
             " ORDER BY u.username LIMIT ?",
-            (escaped + "%", limit),
+            (prefix, prefix + "~", limit),
         )
         return [_user(row) for row in rows]
 
