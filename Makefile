@@ -16,8 +16,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.run-installed: pyproject.toml package-lock.json | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	@command -v npm >/dev/null || scripts/system-packages nodejs npm
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
 $(VENV)/.test-installed: pyproject.toml $(VENV)/.run-installed
@@ -28,7 +30,7 @@ run: setup
 	$(BIN)/python run.py
 
 test: setup-test
-	scripts/system-packages redis-server
+	scripts/system-packages redis-server chromium
 	$(BIN)/python -m pytest
 
 lint: setup-test
@@ -40,4 +42,4 @@ bench: setup-test
 	$(BIN)/python bench/realtime.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache *.egg-info
+	rm -rf $(VENV) var node_modules test-artifacts .pytest_cache *.egg-info

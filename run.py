@@ -65,8 +65,8 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
     server.stop()
-    await server.close_all_connections()
     await app.stop()
+    await server.close_all_connections()
 
 
 def main(argv: list[str] | None = None) -> int:

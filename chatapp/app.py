@@ -113,6 +113,9 @@ class ChatApp(tornado.web.Application):
     async def stop(self) -> None:
         for timer in self._timers:
             timer.stop()
+        # Sockets first, while the store and database can still record their going.
+        await self.sockets.disconnect_all()
+        await self.sio.shutdown()
         await self.sockets.stop()
         await self.store.close()
         await self.db.close()

@@ -103,6 +103,11 @@ class UserSockets:
         """Send `session:ended` to every socket of the session, then disconnect them, everywhere."""
         await self.control.publish({"end": session_room(session_id), "reason": reason})
 
+    async def disconnect_all(self) -> None:
+        """Disconnect this process's sockets, their presence updated: before shutting down."""
+        for sid in list(self._local):
+            await self.sio.disconnect(sid, ignore_queue=True)
+
     async def end_local_socket(self, sid: str, reason: str) -> None:
         """End one socket of this process: tell it why, then disconnect it."""
         await self.sio.emit("session:ended", {"reason": reason}, to=sid, ignore_queue=True)

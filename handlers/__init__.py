@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatapp.app import ChatApp
+from tornado.web import StaticFileHandler
+
+from chatapp.app import ROOT, ChatApp
 from chatapp.settings import Settings
 from handlers.accounts import LoginHandler, SignupHandler
 from handlers.base import NotFoundHandler
 from handlers.friends import FriendHandler, FriendsHandler, UsersHandler
 from handlers.health import HealthHandler
 from handlers.inbox import MessagesHandler, NotificationsHandler, NotificationsReadHandler
+from handlers.pages import (
+    FeedPage,
+    FriendsPage,
+    LoginPage,
+    MessagesPage,
+    NotificationsPage,
+    SettingsPage,
+    SignupPage,
+)
 from handlers.posts import CommentsHandler, FeedHandler, PostHandler, PostsHandler
 from handlers.session_api import LogoutHandler, PrefsHandler, SessionHandler
 from handlers.socket_events import ChatNamespace
@@ -18,7 +29,7 @@ from handlers.socketio_transport import socketio_handler
 from stores.base import SessionStore
 
 
-def routes() -> list[tuple[str, type]]:
+def routes() -> list[Any]:
     return [
         (r"/healthz", HealthHandler),
         (r"/api/session", SessionHandler),
@@ -36,6 +47,16 @@ def routes() -> list[tuple[str, type]]:
         (r"/api/notifications", NotificationsHandler),
         (r"/api/notifications/read", NotificationsReadHandler),
         (r"/api/messages/([^/]+)", MessagesHandler),
+        (r"/", FeedPage),
+        (r"/login", LoginPage),
+        (r"/signup", SignupPage),
+        (r"/friends", FriendsPage),
+        (r"/messages/([a-z0-9_]{3,32})", MessagesPage),
+        (r"/notifications", NotificationsPage),
+        (r"/settings", SettingsPage),
+        # The Socket.IO browser client, installed from npm by `make setup`.
+        (r"/vendor/(socket\.io\.min\.js(?:\.map)?)", StaticFileHandler,
+         {"path": str(ROOT / "node_modules" / "socket.io-client" / "dist")}),
     ]
 
 

@@ -155,8 +155,8 @@ async def serve_app(tmp_path: Path) -> AsyncIterator[ServeApp]:
     yield serve
     for server, app in servers:
         server.stop()
-        await server.close_all_connections()
         await app.stop()
+        await server.close_all_connections()
 
 
 def app_settings(**sections: Any) -> Settings:

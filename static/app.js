@@ -1,0 +1,143 @@
+// chatapp in the browser: shared helpers, the socket, and the page's own module.
+// User text is only ever inserted as text (textContent, text nodes): never as HTML.
+
+const xsrf = () => (document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/) || [])[1] || "";
+
+export async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-XSRFToken": decodeURIComponent(xsrf()) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401 && !path.startsWith("/api/login")) {
+    location.assign("/login");
+  }
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) {
+    const error = new Error(data?.error?.message || `request failed (${response.status})`);
+    error.code = data?.error?.code;
+    throw error;
+  }
+  return data;
+}
+
+/** An element with attributes and children; strings become text nodes, never markup. */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (value !== false && value !== null && value !== undefined) node.setAttribute(name, value);
+  }
+  for (const child of children.flat()) {
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export const when = (iso) => new Date(iso).toLocaleString();
+export const me = () => document.getElementById("me")?.dataset.userId;
+
+export function say(text) {
+  document.getElementById("status").textContent = text;
+}
+
+export function showError(id, error) {
+  const target = document.getElementById(id);
+  if (target) target.textContent = error ? error.message : "";
+}
+
+/** Keeps one element per id in a list, newest (highest id) first or last. */
+export class KeyedList {
+  constructor(list, { newestFirst = true } = {}) {
+    this.list = list;
+    this.newestFirst = newestFirst;
+    this.items = new Map();
+  }
+  has(id) {
+    return this.items.has(id);
+  }
+  put(id, node) {
+    const old = this.items.get(id);
+    if (old) return old.replaceWith(node), this.items.set(id, node);
+    this.items.set(id, node);
+    node.dataset.id = id;
+    const after = [...this.list.children].find((other) =>
+      this.newestFirst ? Number(other.dataset.id) < Number(id) : Number(other.dataset.id) > Number(id));
+    this.list.insertBefore(node, after || null);
+  }
+}
+
+// -- the socket -----------------------------------------------------------------------------
+
+export const socket = window.io ? window.io({ transports: ["websocket", "polling"] }) : null;
+const resyncs = [];
+
+/** Run `catchUp` after every reconnect: re-read from the API what a dropped socket missed. */
+export function onReconnect(catchUp) {
+  resyncs.push(catchUp);
+}
+
+export function emit(event, data) {
+  return new Promise((resolve, reject) => {
+    socket.timeout(10000).emit(event, data, (timeout, ack) => {
+      if (timeout) return reject(new Error("no answer from the server; try again"));
+      if (!ack.ok) {
+        const error = new Error(ack.error.message);
+        error.code = ack.error.code;
+        return reject(error);
+      }
+      resolve(ack);
+    });
+  });
+}
+
+if (socket) {
+  let connectedBefore = false;
+  socket.on("connect", () => {
+    if (connectedBefore) {
+      say("");
+      resyncs.forEach((catchUp) => catchUp());
+      refreshBell();
+    }
+    connectedBefore = true;
+  });
+  socket.on("disconnect", () => say("Connection lost; reconnecting…"));
+  socket.on("connect_error", (error) => {
+    if (error.message === "unauthorized") location.assign("/login");
+  });
+  socket.on("session:ended", () => {
+    say("Your session has ended. Taking you to the login page…");
+    document.body.classList.add("ended");
+    setTimeout(() => location.assign("/login"), 300);
+  });
+  socket.on("notification", () => setUnread(unread + 1));
+  socket.on("user:renamed", (user) => {
+    if (user.id === me()) document.getElementById("me").textContent = user.display_name;
+  });
+}
+
+// -- the bell -------------------------------------------------------------------------------
+
+let unread = 0;
+
+export function setUnread(count) {
+  unread = count;
+  const badge = document.getElementById("unread");
+  if (!badge) return;
+  badge.textContent = String(count);
+  badge.hidden = count === 0;
+  badge.parentElement.setAttribute("aria-label", `Notifications, ${count} unread`);
+}
+
+async function refreshBell() {
+  if (document.getElementById("unread")) setUnread((await api("GET", "/api/notifications?limit=1")).unread);
+}
+
+document.getElementById("logout")?.addEventListener("click", async () => {
+  await api("POST", "/api/logout");
+  location.assign("/login");
+});
+
+refreshBell();
+import(`./pages/${document.body.dataset.page}.js`);

@@ -1,0 +1,207 @@
+"""The browser app in Debian's Chromium, driven by Playwright: what people see and do.
+
+Chromium is /usr/bin/chromium from Debian (`make test` installs it); Playwright
+never downloads a browser. Screenshots of the main pages are written to
+test-artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from chatapp.registry import user_room
+from tests.apps import Running, ServeApp, app_settings
+from tests.processes import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "correct horse battery"
+WAIT_MS = 10_000  # every wait on the page is bounded
+
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: `make test` installs it (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def site(serve_app: ServeApp) -> Running:
+    return await serve_app(app_settings(session={"store": "memory"}))
+
+
+async def person(chromium: Browser, site: Running, username: str) -> tuple[BrowserContext, Page]:
+    """A browser context of someone who just signed up, on the feed."""
+    context = await chromium.new_context(base_url=site.url)
+    page = await context.new_page()
+    await page.goto("/signup")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Display name").fill(username.title())
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign up").click()
+    await expect(page).to_have_url(site.url + "/")
+    await expect(page.locator("#me")).to_have_text(username.title())
+    return context, page
+
+
+async def post_json(page: Page, path: str) -> int:
+    """A state-changing API call from inside the page, with its XSRF token, as the app makes."""
+    return int(
+        await page.evaluate(
+            """async (path) => {
+            const token = decodeURIComponent(document.cookie.match(/_xsrf=([^;]*)/)[1]);
+            const response = await fetch(path, {method: "POST", headers: {"X-XSRFToken": token}});
+            return response.status;
+        }""",
+            path,
+        )
+    )
+
+
+async def befriend(a: Page, b: Page, a_name: str, b_name: str) -> None:
+    assert await post_json(a, f"/api/friends/{b_name}") == 200
+    assert await post_json(b, f"/api/friends/{a_name}") == 200
+
+
+async def snapshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def test_friends_made_in_the_ui_see_each_others_posts_live(
+    chromium: Browser, site: Running
+) -> None:
+    _, alice = await person(chromium, site, "alice")
+    _, bob = await person(chromium, site, "bob")
+    await bob.goto("/friends")
+    await bob.get_by_label("Find people").fill("ali")
+    await bob.get_by_role("button", name="Add friend").click()
+    await expect(bob.locator("#requested")).to_contain_text("Alice")
+    await expect(alice.locator("#unread")).to_have_text("1")  # the bell, live
+    await alice.goto("/friends")
+    await alice.locator("#incoming").get_by_role("button", name="Accept").click()
+    await expect(alice.locator("#friends")).to_contain_text("Bob")
+    await expect(alice.locator("#friends .dot.online")).to_have_count(1)  # bob's tab is open
+    await snapshot(alice, "friends")
+    await alice.goto("/")
+    await bob.goto("/")
+    await bob.get_by_label("What's new?").fill("Hello from Bob")
+    await bob.get_by_role("button", name="Post").click()
+    await expect(alice.locator("#posts")).to_contain_text("Hello from Bob")  # no reload
+    await expect(alice.locator("#unread")).to_have_text("2")  # the request, unread, and the post
+    await alice.locator(".post").first.get_by_role("button", name="Comments").click()
+    await alice.get_by_label("Your comment").fill("Hi Bob!")
+    await alice.get_by_role("button", name="Comment", exact=True).click()
+    await expect(bob.locator(".post .count").first).to_have_text("1")
+    await snapshot(alice, "feed")
+    await alice.goto("/notifications")
+    await expect(alice.locator("#notifications")).to_contain_text("posted")
+    await snapshot(alice, "notifications")
+
+
+async def test_a_chat_message_arrives_in_both_of_the_recipients_tabs(
+    chromium: Browser, site: Running
+) -> None:
+    _, alice = await person(chromium, site, "alice")
+    bob_context, bob = await person(chromium, site, "bob")
+    await befriend(alice, bob, "alice", "bob")
+    bob_second_tab = await bob_context.new_page()
+    for tab in (bob, bob_second_tab):
+        await tab.goto("/messages/alice")
+    await alice.goto("/messages/bob")
+    await alice.get_by_role("textbox", name="Message").fill("Tea at six?")
+    await alice.get_by_role("button", name="Send").click()
+    for tab in (alice, bob, bob_second_tab):
+        await expect(tab.locator("#messages")).to_contain_text("Tea at six?")
+    await expect(alice.locator("#messages li")).to_have_count(1)  # not doubled
+    await snapshot(bob_second_tab, "messages")
+
+
+async def test_the_theme_chosen_over_the_socket_survives_a_reload(
+    chromium: Browser, site: Running
+) -> None:
+    _, alice = await person(chromium, site, "alice")
+    await alice.goto("/settings")
+    await expect(alice.locator("html")).to_have_attribute("data-theme", "light")
+    await alice.get_by_label("Dark").check()
+    await expect(alice.locator("html")).to_have_attribute("data-theme", "dark")
+    await expect(alice.locator("#status")).to_have_text("Theme: dark.")
+    await alice.reload()  # rendered by the server from the session the socket wrote
+    await expect(alice.locator("html")).to_have_attribute("data-theme", "dark")
+    await alice.get_by_label("Display name").fill("Alice Liddell")
+    await alice.get_by_role("button", name="Save name").click()
+    await expect(alice.locator("#me")).to_have_text("Alice Liddell")
+    await snapshot(alice, "settings-dark")
+
+
+async def test_logging_out_in_one_tab_sends_the_other_to_the_login_page(
+    chromium: Browser, site: Running
+) -> None:
+    context, first = await person(chromium, site, "alice")
+    second = await context.new_page()
+    await second.goto("/friends")
+    await expect(second.locator("#me")).to_have_text("Alice")
+    await first.get_by_role("button", name="Log out").click()
+    await expect(first).to_have_url(site.url + "/login")
+    await expect(second).to_have_url(site.url + "/login")
+    await snapshot(second, "login")
+
+
+async def test_markup_in_a_post_is_shown_as_text(chromium: Browser, site: Running) -> None:
+    _, alice = await person(chromium, site, "alice")
+    _, bob = await person(chromium, site, "bob")
+    await befriend(alice, bob, "alice", "bob")
+    dialogs: list[str] = []
+    for page in (alice, bob):
+        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await bob.goto("/")
+    attack = "<img src=x onerror=alert(1)>"
+    await alice.get_by_label("What's new?").fill(attack)
+    await alice.get_by_role("button", name="Post").click()
+    for page in (alice, bob):
+        await expect(page.locator(".post .text").first).to_have_text(attack)
+        assert await page.locator("#posts img").count() == 0
+    await bob.reload()
+    await expect(bob.locator(".post .text").first).to_have_text(attack)
+    assert dialogs == []
+
+
+async def test_after_a_dropped_connection_the_page_catches_up_without_doubles(
+    chromium: Browser, site: Running
+) -> None:
+    _, alice = await person(chromium, site, "alice")
+    _, bob = await person(chromium, site, "bob")
+    await befriend(alice, bob, "alice", "bob")
+    await bob.goto("/")
+    bob_id = await bob.locator("#me").get_attribute("data-user-id")
+    await expect(bob.locator("#status")).to_have_text("")
+    # Close bob's transport from the server: the client reconnects by itself, a second
+    # or so later; the post made meanwhile reaches no socket of his.
+    for _, eio_sid in list(site.app.sio.manager.get_participants("/", user_room(bob_id))):
+        await site.app.sio.eio.disconnect(eio_sid)
+    await alice.get_by_label("What's new?").fill("Posted while you were away")
+    await alice.get_by_role("button", name="Post").click()
+    await expect(bob.locator("#posts")).to_contain_text("Posted while you were away")
+    await expect(bob.locator(".post")).to_have_count(1)
