@@ -166,19 +166,21 @@ def quiet_unclosed_sessions(loop: asyncio.AbstractEventLoop, context: dict[str, 
         loop.default_exception_handler(context)
 
 
+def start_bare_server(redis_url: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The reference server (bench/bare_socketio_server.py) and its port, once it listens."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_socketio_server.py"), str(port), redis_url],
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    return server, port
+
+
 async def main(args: argparse.Namespace) -> None:
     asyncio.get_running_loop().set_exception_handler(quiet_unclosed_sessions)
     with tempfile.TemporaryDirectory() as scratch, redis_server(Path(scratch) / "redis") as redis:
-        bare_port = free_port()
-        bare = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "bare_socketio_server.py"),
-                str(bare_port),
-                redis.url,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        bare, bare_port = start_bare_server(redis.url)
         settings = (
             f"[session]\nstore = redis\n[redis]\nurl = {redis.url}\n"
             f"[socketio]\nmessage_queue = {redis.url}\nmax_sockets_per_user = 1000\n"
@@ -186,7 +188,6 @@ async def main(args: argparse.Namespace) -> None:
         )
         chatapp = AppProcess(Path(scratch) / "chatapp", settings)
         try:
-            wait_for_port(bare_port)
             chatapp_url = chatapp.wait_listening()
             sessions = RedisSessionStore(
                 connect_redis(redis.url, 5), idle_timeout=1800, absolute_timeout=7 * 86400

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,13 +26,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import socketio
-from realtime import percentile, quiet_unclosed_sessions
+from realtime import percentile, quiet_unclosed_sessions, start_bare_server
 from tornado.httpclient import AsyncHTTPClient
 
 from chatapp.session import COOKIE_NAME
 from tests.client import Browser
-from tests.processes import ROOT, AppProcess
-from tests.servers import free_port, redis_server, secantus_server, wait_for_port
+from tests.processes import AppProcess
+from tests.servers import redis_server, secantus_server
 
 PASSWORD = "bench-password"
 
@@ -142,17 +141,7 @@ async def main(args: argparse.Namespace) -> None:
                 "sqlite": "sqlite:///var/bench.sqlite3",
                 "mongodb": mongo_url or local_mongo,
             }
-            bare_port = free_port()
-            bare = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(ROOT / "bench" / "bare_socketio_server.py"),
-                    str(bare_port),
-                    redis.url,
-                ],
-                stdout=subprocess.DEVNULL,
-            )
-            wait_for_port(bare_port)
+            bare, bare_port = start_bare_server(redis.url)
             bare_reads = await reads_per_second(f"http://127.0.0.1:{bare_port}", "/feed", None)
             print(f"bare Tornado handler, a page of 20 posts: {bare_reads:,.0f} reads/s\n")
             print(

@@ -13,6 +13,7 @@ from typing import Any
 from chatapp.prefs import prefs_of
 from chatapp.social.models import User
 from handlers.base import BaseHandler
+from stores.errors import StoreUnavailable
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -62,8 +63,11 @@ class PageHandler(BaseHandler):
         }
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if isinstance(kwargs.get("exc_info", (None, None, None))[1], StoreUnavailable):
+            status_code = 503
+            self.set_status(503)
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
-        self.finish(f"{status_code}: this page could not be shown")
+        self.finish(f"{status_code}: this page could not be shown; try again soon")
 
 
 class FeedPage(PageHandler):

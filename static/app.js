@@ -58,10 +58,13 @@ export class KeyedList {
     return this.items.has(id);
   }
   put(id, node) {
-    const old = this.items.get(id);
-    if (old) return old.replaceWith(node), this.items.set(id, node);
-    this.items.set(id, node);
     node.dataset.id = id;
+    const old = this.items.get(id);
+    this.items.set(id, node);
+    if (old) {
+      old.replaceWith(node); // the same item again (an event and a re-read): shown once
+      return;
+    }
     const after = [...this.list.children].find((other) =>
       this.newestFirst ? Number(other.dataset.id) < Number(id) : Number(other.dataset.id) > Number(id));
     this.list.insertBefore(node, after || null);

@@ -17,6 +17,13 @@ function postView(post) {
     toggle, section);
 }
 
+/** A post once: a post seen again (event and re-read) only refreshes its comment count. */
+function showPost(post) {
+  const shown = posts.items.get(post.id);
+  if (shown) shown.querySelector(".count").textContent = String(post.comment_count);
+  else posts.put(post.id, postView(post));
+}
+
 async function toggleComments(postId, toggle, section) {
   const opening = section.hidden;
   section.hidden = !opening;
@@ -55,7 +62,7 @@ function addComment(comment) {
 
 async function load(before) {
   const page = await api("GET", before ? `/api/feed?before=${before}` : "/api/feed");
-  page.posts.forEach((post) => posts.put(post.id, postView(post)));
+  page.posts.forEach(showPost);
   if (!before || page.next === null || Number(page.next) < Number(next)) next = page.next;
   more.hidden = next === null;
 }
@@ -65,7 +72,7 @@ document.getElementById("post-form").addEventListener("submit", async (event) =>
   const text = document.getElementById("post-text");
   try {
     const { post } = await api("POST", "/api/posts", { text: text.value });
-    posts.put(post.id, postView(post));
+    showPost(post);
     text.value = "";
     showError("form-error", null);
   } catch (error) {
@@ -74,7 +81,7 @@ document.getElementById("post-form").addEventListener("submit", async (event) =>
 });
 
 more.addEventListener("click", () => load(next));
-socket?.on("feed:post", (post) => posts.put(post.id, postView(post)));
+socket?.on("feed:post", showPost);
 socket?.on("feed:comment", (comment) => {
   addComment(comment);
   const post = posts.items.get(comment.post_id);
