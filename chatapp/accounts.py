@@ -31,18 +31,20 @@ class Accounts:
         """The user, or 401 bad_credentials alike for an unknown user and a wrong password.
 
         Both cost one bcrypt check (a dummy hash for an unknown user), so their
-        timing does not tell which. 429 after repeated failures (see throttle).
+        timing does not tell which. As the contract says, only failures are
+        throttled: a correct password always logs in (and clears its username's
+        count); a wrong one after too many is answered 429 with Retry-After.
         """
-        wait = self.throttle.retry_after(username, address)
-        if wait:
-            raise ThrottledLogin(wait)
         account = await self.db.account(username)
         stored = account.password_hash.encode() if account else await self._dummy()
-        if not await self._check(password, stored) or account is None:
-            self.throttle.failed(username, address)
-            raise ApiError(401, "bad_credentials", "wrong username or password")
-        self.throttle.succeeded(username)
-        return account.user
+        if await self._check(password, stored) and account is not None:
+            self.throttle.succeeded(username)
+            return account.user
+        wait = self.throttle.retry_after(username, address)
+        self.throttle.failed(username, address)
+        if wait:
+            raise ThrottledLogin(wait)
+        raise ApiError(401, "bad_credentials", "wrong username or password")
 
     async def _hash(self, password: str) -> bytes:
         salt = bcrypt.gensalt(self.bcrypt_cost)

@@ -1,8 +1,12 @@
 """Login throttling: only failures count, per username and per client address.
 
-A username is held back after 5 failures in a row (30 s, doubling with each
-further failure, at most 15 minutes); an address after 20 failures within a
-minute. A success clears its username's count. Kept in this process's
+After 5 failures in a row for a username (30 s, doubling with each further
+failure, at most 15 minutes), or 20 failures within a minute from an
+address, a further failure is answered 429 with Retry-After instead of 401.
+A correct password always logs in and clears its username's count: the
+contract throttles failures only, so a guesser is slowed by bcrypt's cost
+and told to back off, never locked into a denial of service for the real
+user. Kept in this process's
 memory, bounded in size: with several processes each keeps its own count, so
 an attacker spread over them gets at most that many times the budget.
 """

@@ -166,3 +166,13 @@ async def test_the_demo_logins_work_and_seeding_twice_changes_nothing(tmp_path: 
             assert len(feed) == 2  # seeded once, not twice
         finally:
             app.stop()
+
+
+def test_an_unreachable_database_at_start_up_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    settings = (
+        f"[database]\nurl = mongodb://127.0.0.1:{free_port()}/chatapp\n[mongodb]\ntimeout = 1s\n"
+    )
+    result = run_failing(tmp_path, settings)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "[database] url" in result.stderr
