@@ -34,7 +34,7 @@ from tests.client import Browser
 from tests.processes import AppProcess
 from tests.servers import redis_server, secantus_server
 
-PASSWORD = "bench-password"
+PASS_PHRASE = "bench-pass-phrase"  # for throwaway bench accounts
 
 
 async def gather_limited(jobs: list[Any], parallel: int = 20) -> list[Any]:
@@ -51,7 +51,7 @@ async def sign_up(url: str, name: str) -> str:
     """The session cookie of a new user."""
     browser = Browser(url)
     response = await browser.request(
-        "POST", "/api/signup", {"username": name, "password": PASSWORD}
+        "POST", "/api/signup", {"username": name, "password": PASS_PHRASE}
     )
     assert response.code == 201, response.body
     browser.close()

@@ -2,8 +2,8 @@
 
 One connection, used by one worker thread: every call runs there, off the
 IOLoop, one at a time (SQLite serialises writers anyway), in WAL mode with
-foreign keys on. The schema is versioned (`PRAGMA user_version`); MIGRATIONS
-holds every step from an empty file, so an old file is brought up to date.
+foreign keys on. The schema is versioned (`PRAGMA user_version`; see
+sqlite_schema), so an old file is brought up to date at start-up.
 """
 
 from __future__ import annotations
@@ -19,67 +19,11 @@ from typing import Any, TypeVar
 from chatapp.social.base import Database, UsernameTaken
 from chatapp.social.ids import ordered_pair, pair_key, parse_id
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
+from chatapp.social.sqlite_schema import MIGRATIONS
 from stores.errors import StoreUnavailable
 
 T = TypeVar("T")
 
-MIGRATIONS = [
-    """
-    CREATE TABLE users (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        username TEXT NOT NULL UNIQUE,
-        display_name TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE friendships (
-        low INTEGER NOT NULL REFERENCES users(id),
-        high INTEGER NOT NULL REFERENCES users(id),
-        requester INTEGER NOT NULL REFERENCES users(id),
-        state TEXT NOT NULL CHECK (state IN ('pending', 'friends')),
-        PRIMARY KEY (low, high)
-    );
-    CREATE INDEX friendships_by_high ON friendships (high, low);
-    CREATE TABLE posts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        author_id INTEGER NOT NULL REFERENCES users(id),
-        text TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        comment_count INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX posts_by_author ON posts (author_id, id);
-    CREATE TABLE comments (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        post_id INTEGER NOT NULL REFERENCES posts(id),
-        author_id INTEGER NOT NULL REFERENCES users(id),
-        text TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE INDEX comments_by_post ON comments (post_id, id);
-    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    CREATE TABLE notifications (
-        id INTEGER NOT NULL,
-        user_id INTEGER NOT NULL REFERENCES users(id),
-        kind TEXT NOT NULL,
-        actor_id INTEGER NOT NULL REFERENCES users(id),
-        post_id INTEGER,
-        text TEXT,
-        created_at TEXT NOT NULL,
-        read INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (user_id, id)
-    );
-    CREATE INDEX notifications_unread ON notifications (user_id, read);
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        pair TEXT NOT NULL,
-        sender_id INTEGER NOT NULL REFERENCES users(id),
-        recipient_id INTEGER NOT NULL REFERENCES users(id),
-        text TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE INDEX messages_by_pair ON messages (pair, id);
-    """,
-]
 
 _USER = "u.id AS user_id, u.username, u.display_name"
 _FRIEND_IDS = """
