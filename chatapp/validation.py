@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chatapp.errors import ApiError
+from chatapp.social.ids import parse_id
 
 USERNAME = re.compile(r"^[a-z0-9_]{3,32}$")
 MIN_PASSWORD = 8
@@ -75,4 +76,11 @@ def id_list(value: Any) -> list[str]:
         or not all(isinstance(i, str) for i in value)
     ):
         raise ApiError(400, "invalid_ids", "ids is a list of at most 1000 id strings")
+    return value
+
+
+def cursor(value: str | None) -> str | None:
+    """A `before` cursor from an earlier page, or None for the first page."""
+    if value is not None and parse_id(value) is None:
+        raise ApiError(400, "invalid_cursor", "before is a cursor from an earlier page")
     return value

@@ -55,8 +55,11 @@ def routes() -> list[Any]:
         (r"/notifications", NotificationsPage),
         (r"/settings", SettingsPage),
         # The Socket.IO browser client, installed from npm by `make setup`.
-        (r"/vendor/(socket\.io\.min\.js(?:\.map)?)", StaticFileHandler,
-         {"path": str(ROOT / "node_modules" / "socket.io-client" / "dist")}),
+        (
+            r"/vendor/(socket\.io\.min\.js(?:\.map)?)",
+            StaticFileHandler,
+            {"path": str(ROOT / "node_modules" / "socket.io-client" / "dist")},
+        ),
     ]
 
 

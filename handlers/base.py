@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from http.client import responses
 from typing import Any, cast
 
@@ -84,6 +85,15 @@ class BaseHandler(tornado.web.RequestHandler):
         if not isinstance(body, dict):
             raise ApiError(400, "invalid_json", "the request body must be a JSON object")
         return body
+
+    def send_page(self, key: str, items: Sequence[Any], limit: int) -> None:
+        """A page of items and the cursor of the next page (null after the last)."""
+        self.send_json(
+            {
+                key: [item.public() for item in items],
+                "next": items[-1].id if len(items) == limit else None,
+            }
+        )
 
     def send_json(self, payload: dict[str, Any], status: int = 200) -> None:
         """Answer with this JSON; the response is finished after the method returns."""

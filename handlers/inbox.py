@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from chatapp import validation as check
 from chatapp.errors import ApiError
-from chatapp.social.ids import parse_id
 from handlers.base import ApiHandler
 
 
@@ -33,14 +32,7 @@ class MessagesHandler(ApiHandler):
         other = await social.someone(username)
         if await social.db.friendship(me.id, other.id) != "friends":
             raise ApiError(403, "not_friends", "you can only read messages with your friends")
-        before = self.get_query_argument("before", None)
-        if before is not None and parse_id(before) is None:
-            raise ApiError(400, "invalid_cursor", "before is a cursor from an earlier page")
+        before = check.cursor(self.get_query_argument("before", None))
         limit = check.limit(self.get_query_argument("limit", None), default=50)
         messages = await social.db.messages(me.id, other.id, before, limit)
-        self.send_json(
-            {
-                "messages": [m.public() for m in messages],
-                "next": messages[-1].id if len(messages) == limit else None,
-            }
-        )
+        self.send_page("messages", messages, limit)

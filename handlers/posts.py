@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from chatapp import validation as check
 from chatapp.errors import ApiError
-from chatapp.social.ids import parse_id
 from handlers.base import ApiHandler
 
 
@@ -21,16 +20,9 @@ class FeedHandler(ApiHandler):
     async def get(self) -> None:
         me = self.require_user()
         limit = check.limit(self.get_query_argument("limit", None))
-        before = self.get_query_argument("before", None)
-        if before is not None and parse_id(before) is None:
-            raise ApiError(400, "invalid_cursor", "before is a cursor from an earlier page")
+        before = check.cursor(self.get_query_argument("before", None))
         posts = await self.application.db.feed(me.id, before, limit)
-        self.send_json(
-            {
-                "posts": [p.public() for p in posts],
-                "next": posts[-1].id if len(posts) == limit else None,
-            }
-        )
+        self.send_page("posts", posts, limit)
 
 
 class PostHandler(ApiHandler):

@@ -12,9 +12,11 @@ friends, and by no one else.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from collections.abc import Iterable
 
-from chatapp.social.models import Account, Comment, Message, Notification, Post, User
+from chatapp.social.ids import parse_id
+from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
 
 
 class UsernameTaken(Exception):
@@ -105,7 +107,6 @@ class Database(abc.ABC):
 
     # -- notifications -----------------------------------------------------------------------
 
-    @abc.abstractmethod
     async def notify(
         self,
         user_ids: Iterable[str],
@@ -120,6 +121,27 @@ class Database(abc.ABC):
         All recipients' copies share the id and time, so one emit can carry it
         to every recipient. None when there is no recipient.
         """
+        recipients = [parse_id(u) for u in user_ids]
+        actor = await self.user(actor_id)
+        if not recipients or actor is None:
+            return None
+        created = now()
+        number = await self._store_notification(
+            recipients, kind, parse_id(actor_id), parse_id(post_id), text, created
+        )
+        return Notification(str(number), kind, actor, created, False, post_id, text)
+
+    @abc.abstractmethod
+    async def _store_notification(
+        self,
+        recipients: list[int | None],
+        kind: str,
+        actor: int | None,
+        post: int | None,
+        text: str | None,
+        created: dt.datetime,
+    ) -> int:
+        """Store a copy for each recipient under one new id; the id."""
 
     @abc.abstractmethod
     async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:

@@ -23,3 +23,20 @@ def ordered_pair(a: str, b: str) -> tuple[int, int]:
 def pair_key(a: str, b: str) -> str:
     """One key for a pair of users, whichever comes first."""
     return "{}:{}".format(*ordered_pair(a, b))
+
+
+#: Above every id: the bound for "from the newest".
+NO_CURSOR = 2**62
+
+
+def cursor_bound(cursor: str | None) -> int:
+    """The id a page ends below: a cursor from an earlier page, or no bound."""
+    parsed = parse_id(cursor) if cursor is not None else None
+    return parsed if parsed is not None else NO_CURSOR
+
+
+def friendship_state(state: str, requester: int | None, me: int | None) -> str:
+    """A stored pair (`pending` or `friends`, and who asked) as `me` sees it."""
+    if state == "friends":
+        return "friends"
+    return "requested" if requester == me else "incoming"

@@ -10,6 +10,7 @@ standalone mongod.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -18,12 +19,11 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from chatapp.social.base import Database, UsernameTaken
-from chatapp.social.ids import ordered_pair, pair_key, parse_id
+from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
 from stores.mongodb import unavailable_on_network_errors
 
 SCHEMA_VERSION = 1
-NO_CURSOR = 2**62
 
 
 class MongoDatabase(Database):
@@ -176,7 +176,7 @@ class MongoDatabase(Database):
         with unavailable_on_network_errors():
             docs = (
                 await self.db.posts.find(
-                    {"author_id": {"$in": authors}, "_id": {"$lt": _before(before)}}
+                    {"author_id": {"$in": authors}, "_id": {"$lt": cursor_bound(before)}}
                 )
                 .sort("_id", DESCENDING)
                 .limit(limit)
@@ -229,19 +229,15 @@ class MongoDatabase(Database):
 
     # -- notifications ----------------------------------------------------------------------
 
-    async def notify(
+    async def _store_notification(
         self,
-        user_ids: Iterable[str],
+        recipients: list[int | None],
         kind: str,
-        actor_id: str,
-        *,
-        post_id: str | None = None,
-        text: str | None = None,
-    ) -> Notification | None:
-        recipients = [parse_id(u) for u in user_ids]
-        if not recipients:
-            return None
-        created = now()
+        actor: int | None,
+        post: int | None,
+        text: str | None,
+        created: dt.datetime,
+    ) -> int:
         with unavailable_on_network_errors():
             number = await self._next("notifications")
             await self.db.notifications.insert_many(
@@ -250,8 +246,8 @@ class MongoDatabase(Database):
                         "id": number,
                         "user_id": user,
                         "kind": kind,
-                        "actor_id": parse_id(actor_id),
-                        "post_id": post_id and parse_id(post_id),
+                        "actor_id": actor,
+                        "post_id": post,
                         "text": text,
                         "created_at": created,
                         "read": False,
@@ -259,9 +255,7 @@ class MongoDatabase(Database):
                     for user in recipients
                 ]
             )
-        actor = await self.user(actor_id)
-        assert actor is not None
-        return Notification(str(number), kind, actor, created, False, post_id, text)
+        return number
 
     async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:
         me = parse_id(user_id)
@@ -315,7 +309,7 @@ class MongoDatabase(Database):
         with unavailable_on_network_errors():
             docs = (
                 await self.db.messages.find(
-                    {"pair": pair_key(user_id, other_id), "_id": {"$lt": _before(before)}}
+                    {"pair": pair_key(user_id, other_id), "_id": {"$lt": cursor_bound(before)}}
                 )
                 .sort("_id", DESCENDING)
                 .limit(limit)
@@ -384,19 +378,12 @@ class MongoDatabase(Database):
         ]
 
 
-def _before(cursor: str | None) -> int:
-    parsed = parse_id(cursor) if cursor is not None else None
-    return parsed if parsed is not None else NO_CURSOR
-
-
 def _other(users: list[int], me: int | None) -> int:
     return users[1] if users[0] == me else users[0]
 
 
 def _state(doc: dict[str, Any], me: int | None) -> str:
-    if doc["state"] == "friends":
-        return "friends"
-    return "requested" if doc["requester"] == me else "incoming"
+    return friendship_state(doc["state"], doc["requester"], me)
 
 
 def _user(doc: dict[str, Any]) -> User:

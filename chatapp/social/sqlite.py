@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chatapp.social.base import Database, UsernameTaken
-from chatapp.social.ids import ordered_pair, pair_key, parse_id
+from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
 from chatapp.social.sqlite_schema import MIGRATIONS
 from stores.errors import StoreUnavailable
@@ -205,7 +205,7 @@ class SQLiteDatabase(Database):
         rows = await self._all(
             f"SELECT p.*, {_USER} FROM posts p JOIN users u ON u.id = p.author_id"
             f" WHERE {_CAN_SEE} AND p.id < :before ORDER BY p.id DESC LIMIT :limit",
-            {"viewer": parse_id(viewer_id), "before": _before(before), "limit": limit},
+            {"viewer": parse_id(viewer_id), "before": cursor_bound(before), "limit": limit},
         )
         return [_post(row) for row in rows]
 
@@ -252,21 +252,16 @@ class SQLiteDatabase(Database):
 
     # -- notifications ----------------------------------------------------------------------
 
-    async def notify(
+    async def _store_notification(
         self,
-        user_ids: Iterable[str],
+        recipients: list[int | None],
         kind: str,
-        actor_id: str,
-        *,
-        post_id: str | None = None,
-        text: str | None = None,
-    ) -> Notification | None:
-        recipients = [parse_id(u) for u in user_ids]
-        if not recipients:
-            return None
-        created = now()
-
-        def notify(db: sqlite3.Connection) -> int:
+        actor: int | None,
+        post: int | None,
+        text: str | None,
+        created: dt.datetime,
+    ) -> int:
+        def store(db: sqlite3.Connection) -> int:
             number = db.execute(
                 "INSERT INTO counters (name, value) VALUES ('notifications', 1)"
                 " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
@@ -275,24 +270,13 @@ class SQLiteDatabase(Database):
                 "INSERT INTO notifications (id, user_id, kind, actor_id, post_id, text, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
-                        number,
-                        user,
-                        kind,
-                        parse_id(actor_id),
-                        post_id and parse_id(post_id),
-                        text,
-                        created.isoformat(),
-                    )
+                    (number, user, kind, actor, post, text, created.isoformat())
                     for user in recipients
                 ],
             )
             return int(number)
 
-        number = await self._run(notify)
-        actor = await self.user(actor_id)
-        assert actor is not None
-        return Notification(str(number), kind, actor, created, False, post_id, text)
+        return await self._run(store)
 
     async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:
         me = parse_id(user_id)
@@ -344,7 +328,7 @@ class SQLiteDatabase(Database):
     ) -> list[Message]:
         return await self._messages(
             "m.pair = :pair AND m.id < :before ORDER BY m.id DESC LIMIT :limit",
-            {"pair": pair_key(user_id, other_id), "before": _before(before), "limit": limit},
+            {"pair": pair_key(user_id, other_id), "before": cursor_bound(before), "limit": limit},
         )
 
     async def _messages(self, where: str, params: dict[str, Any]) -> list[Message]:
@@ -387,19 +371,12 @@ class SQLiteDatabase(Database):
         return await self._run(lambda db: db.execute(sql, params).fetchall())
 
 
-def _before(cursor: str | None) -> int:
-    parsed = parse_id(cursor) if cursor is not None else None
-    return parsed if parsed is not None else 2**62
-
-
 def _time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
 def _state(row: sqlite3.Row, me: int | None) -> str:
-    if row["state"] == "friends":
-        return "friends"
-    return "requested" if row["requester"] == me else "incoming"
+    return friendship_state(row["state"], row["requester"], me)
 
 
 def _user(row: sqlite3.Row, prefix: str = "") -> User:
