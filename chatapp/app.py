@@ -17,7 +17,7 @@ import tornado.web
 from redis.exceptions import RedisError
 from tornado.ioloop import PeriodicCallback
 
-from chatapp.accounts import Accounts
+from chatapp.accounts.service import Accounts
 from chatapp.backends import (
     build_database,
     build_session_store,
@@ -26,11 +26,11 @@ from chatapp.backends import (
     redacted,
     store_setting,
 )
-from chatapp.cookie_secret import resolve_cookie_secret
 from chatapp.errors import BackendUnavailable
-from chatapp.origins import OriginPolicy
-from chatapp.realtime import build_realtime
-from chatapp.session import SessionCookies
+from chatapp.realtime.origins import OriginPolicy
+from chatapp.realtime.server import build_realtime
+from chatapp.sessions.cookie_secret import resolve_cookie_secret
+from chatapp.sessions.session import SessionCookies
 from chatapp.settings import Settings
 from chatapp.social.service import Social
 from stores.base import SessionStore

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from chatapp.accounts import Accounts
+from chatapp.accounts.service import Accounts
 from chatapp.social.service import Social
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from typing import Any, cast
 
 import tornado.web
 
-from chatapp.accounts import ThrottledLogin
+from chatapp.accounts.service import ThrottledLogin
 from chatapp.app import ChatApp
 from chatapp.errors import ApiError
-from chatapp.session import COOKIE_NAME, Session
+from chatapp.sessions.session import COOKIE_NAME, Session
 from chatapp.social.models import User
 from stores.errors import SessionConflict, SessionGone, StoreUnavailable
 

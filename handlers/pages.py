@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatapp.prefs import prefs_of
+from chatapp.sessions.prefs import prefs_of
 from chatapp.social.models import User
 from handlers.base import BaseHandler
 from stores.errors import StoreUnavailable

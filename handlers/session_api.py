@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatapp.prefs import parse_prefs, prefs_of
+from chatapp.sessions.prefs import parse_prefs, prefs_of
 from handlers.base import ApiHandler
 
 

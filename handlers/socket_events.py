@@ -20,10 +20,10 @@ from socketio.exceptions import ConnectionRefusedError
 from chatapp import validation as check
 from chatapp.app import ChatApp
 from chatapp.errors import ApiError
-from chatapp.prefs import parse_prefs, prefs_of
-from chatapp.ratelimit import TokenBucket
-from chatapp.registry import LocalSocket
-from chatapp.session import COOKIE_NAME, Session
+from chatapp.realtime.ratelimit import TokenBucket
+from chatapp.realtime.registry import LocalSocket
+from chatapp.sessions.prefs import parse_prefs, prefs_of
+from chatapp.sessions.session import COOKIE_NAME, Session
 from chatapp.social.models import User
 from stores.errors import SessionGone, StoreUnavailable
 

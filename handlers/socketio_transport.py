@@ -6,7 +6,7 @@ from typing import Any
 
 import socketio
 
-from chatapp.origins import OriginPolicy
+from chatapp.realtime.origins import OriginPolicy
 
 
 def socketio_handler(sio: socketio.AsyncServer, origins: OriginPolicy) -> type[Any]:

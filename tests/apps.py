@@ -18,8 +18,8 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from chatapp.app import ChatApp
-from chatapp.registry import LocalSocket
-from chatapp.session import COOKIE_NAME, Session
+from chatapp.realtime.registry import LocalSocket
+from chatapp.sessions.session import COOKIE_NAME, Session
 from chatapp.settings import (
     AccountsSettings,
     DatabaseSettings,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import socketio
 
-from chatapp.session import COOKIE_NAME
+from chatapp.sessions.session import COOKIE_NAME
 from tests.apps import Running, ServeApp, app_settings, leave
 from tests.client import Browser, body
 from tests.test_sockets import call, eventually

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from chatapp.registry import user_room
+from chatapp.realtime.registry import user_room
 from tests.apps import Running, ServeApp, app_settings
 from tests.processes import ROOT
 

@@ -11,7 +11,7 @@ import pytest
 import socketio
 from tornado.web import create_signed_value
 
-from chatapp.session import COOKIE_NAME
+from chatapp.sessions.session import COOKIE_NAME
 from tests.apps import SECRET, StartApp, leave
 from tests.client import body
 

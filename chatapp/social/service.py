@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatapp.errors import ApiError
-from chatapp.registry import UserSockets
+from chatapp.realtime.registry import UserSockets
 from chatapp.social.base import Database
 from chatapp.social.models import Comment, Message, Post, User
 

@@ -6,10 +6,10 @@ import asyncio
 
 import bcrypt
 
+from chatapp.accounts.throttle import LoginThrottle
 from chatapp.errors import ApiError
 from chatapp.social.base import Database, UsernameTaken
 from chatapp.social.models import User
-from chatapp.throttle import LoginThrottle
 
 
 class Accounts:

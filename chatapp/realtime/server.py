@@ -12,10 +12,10 @@ from typing import Any
 import socketio
 
 from chatapp.backends import connect_redis
-from chatapp.control import LocalControl, RedisControl
-from chatapp.origins import OriginPolicy
-from chatapp.presence import LocalPresence, RedisPresence
-from chatapp.registry import UserSockets
+from chatapp.realtime.control import LocalControl, RedisControl
+from chatapp.realtime.origins import OriginPolicy
+from chatapp.realtime.presence import LocalPresence, RedisPresence
+from chatapp.realtime.registry import UserSockets
 from chatapp.settings import Settings
 
 

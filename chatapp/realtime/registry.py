@@ -20,9 +20,9 @@ from typing import Any
 
 import socketio
 
-from chatapp.control import Control, Order
-from chatapp.presence import Presence
-from chatapp.ratelimit import TokenBucket
+from chatapp.realtime.control import Control, Order
+from chatapp.realtime.presence import Presence
+from chatapp.realtime.ratelimit import TokenBucket
 from stores.base import SessionStore
 
 log = logging.getLogger(__name__)
