@@ -61,6 +61,7 @@ class ChatApp(tornado.web.Application):
         self.accounts = Accounts(self.db, bcrypt_cost=config.accounts.bcrypt_cost)
         self.social = Social(self.db, self.sockets)
         self.sockets.audience = self.db.friend_ids  # presence goes to friends
+        self.sockets.profile = self.social.profile
         self.cookies = SessionCookies(
             self.store,
             secret=secret,
@@ -72,6 +73,7 @@ class ChatApp(tornado.web.Application):
         super().__init__(
             routes,
             cookie_secret=secret,
+            login_url="/login",
             xsrf_cookies=True,
             xsrf_cookie_kwargs={
                 "samesite": "Lax",
@@ -110,11 +112,15 @@ class ChatApp(tornado.web.Application):
             timer.start()
             self._timers.append(timer)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 1.0) -> None:
+        """Close sockets (their clients reconnect elsewhere), then every backend connection.
+
+        `grace` bounds the wait for each socket's close to be handed over.
+        """
         for timer in self._timers:
             timer.stop()
         # Sockets first, while the store and database can still record their going.
-        await self.sockets.disconnect_all()
+        await self.sockets.close_all(within=grace)
         await self.sio.shutdown()
         await self.sockets.stop()
         await self.store.close()

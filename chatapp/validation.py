@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -9,12 +10,51 @@ from typing import Any
 from chatapp.errors import ApiError
 from chatapp.social.ids import parse_id
 
-USERNAME = re.compile(r"^[a-z0-9_]{3,32}$")
+USERNAME = re.compile(r"[a-z0-9_]{3,32}")
+#: How deep a client's JSON may nest: the API's deepest body is 2 levels.
+MAX_DEPTH = 16
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,6}")
 MIN_PASSWORD = 8
 #: bcrypt reads 72 bytes; a longer password is refused, never silently cut.
 MAX_PASSWORD_BYTES = 72
 MAX_TEXT = 1000
 MAX_DISPLAY_NAME = 64
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object (empty: {}), checked as `payload` checks it."""
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    payload(body, depth_code="invalid_json")
+    return body
+
+
+def payload(value: Any, *, depth_code: str) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH, and text no encoding can carry.
+
+    A lone UTF-16 surrogate ("\\ud800" in JSON) decodes to a Python string
+    that cannot be encoded again: it would fail deep in a database driver or
+    the socket encoder. Walked without recursion, so depth costs no stack.
+    """
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, depth_code, f"JSON nested deeper than {MAX_DEPTH} levels")
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise ApiError(400, "invalid_text", "text must be valid Unicode (a lone surrogate)")
+        elif isinstance(item, dict):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            stack.extend((part, depth + 1) for part in item)
 
 
 def fields(
@@ -30,7 +70,7 @@ def fields(
 
 
 def username(value: Any) -> str:
-    if not isinstance(value, str) or not USERNAME.match(value):
+    if not isinstance(value, str) or not USERNAME.fullmatch(value):
         raise ApiError(400, "invalid_username", "a username is 3 to 32 of a-z, 0-9 and _")
     return value
 
@@ -64,7 +104,8 @@ def text(value: Any) -> str:
 def limit(value: str | None, default: int = 20, most: int = 100) -> int:
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= most:
+    # Only ASCII digits: str.isdigit() also accepts "²" and "①", which int() refuses.
+    if not _ASCII_DIGITS.fullmatch(value) or not 1 <= int(value) <= most:
         raise ApiError(400, "invalid_limit", f"limit is a whole number from 1 to {most}")
     return int(value)
 

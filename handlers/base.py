@@ -1,4 +1,4 @@
-"""What every handler shares: the session, JSON in and out, and the error shape."""
+"""What every handler shares: the session and its user, JSON in and out, the error shape."""
 
 from __future__ import annotations
 
@@ -11,37 +11,38 @@ from typing import Any, cast
 
 import tornado.web
 
-from chatapp.accounts.service import ThrottledLogin
+from chatapp import validation as check
 from chatapp.app import ChatApp
-from chatapp.errors import ApiError
+from chatapp.errors import INTERNAL_ERROR, Answer, ApiError, answer_for, is_expected
 from chatapp.sessions.session import COOKIE_NAME, Session
 from chatapp.social.models import User
-from stores.errors import SessionConflict, SessionGone, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-#: Default `code` for an error status when the handler gave none.
-ERROR_CODES = {
+#: Default `code` for an HTTP status Tornado raised itself (no route, no method, XSRF).
+HTTP_ERROR_CODES = {
     400: "bad_request",
-    401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
-    409: "conflict",
     413: "too_large",
-    429: "throttled",
-    503: "backend_unavailable",
 }
+XSRF_FAILED = Answer(
+    403,
+    "xsrf_failed",
+    "send the X-XSRFToken header equal to the _xsrf cookie (GET /api/session sets it)",
+)
 
 
 class BaseHandler(tornado.web.RequestHandler):
-    """JSON handlers with a lazily loaded session that is saved before the response leaves.
+    """JSON handlers with a lazily loaded session that is committed before the response leaves.
 
-    `await self.load_session()` loads the session on first use; a handler that
-    never calls it touches no store. At the end of the request the changed
-    keys are saved, the cookie is (re)issued or cleared, and the idle expiry
-    renewed (throttled): all before the response is sent, so the client's
-    next request sees the write.
+    `await self.load_session()` loads the session, and with it `current_user`
+    (from the data layer: the session holds only the user's id); a handler
+    that never calls it touches no store. At the end of the request the
+    session is committed (what was written is saved, else the idle expiry
+    renewed when due: one store write at most) and the cookie (re)issued or
+    cleared, all before the response is sent, so the next request sees it.
     """
 
     application: ChatApp
@@ -55,7 +56,9 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def load_session(self) -> Session:
         if self._session is None:
-            self._session = await self.application.cookies.load(self.get_cookie(COOKIE_NAME))
+            session = await self.application.cookies.load(self.get_cookie(COOKIE_NAME))
+            self._session = session
+            self.current_user = await self.application.accounts.user(session.user_id)
         return self._session
 
     @property
@@ -76,15 +79,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def json_body(self) -> dict[str, Any]:
         """The request body as a JSON object, or a 400 that says what is wrong."""
-        if not self.request.body:
-            return {}
-        try:
-            body = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "invalid_json", "the request body must be a JSON object")
-        return body
+        return check.json_object(self.request.body)
 
     def send_page(self, key: str, items: Sequence[Any], limit: int) -> None:
         """A page of items and the cursor of the next page (null after the last)."""
@@ -102,32 +97,29 @@ class BaseHandler(tornado.web.RequestHandler):
 
     # -- errors ---------------------------------------------------------------------
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        code = ERROR_CODES.get(status_code, "error")
-        message = responses.get(status_code, "error")
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ApiError):
-            self.set_status(exc.status)
-            code, message = exc.code, exc.message
-            if isinstance(exc, ThrottledLogin):
-                self.set_header("Retry-After", str(exc.retry_after))
-        elif isinstance(exc, StoreUnavailable):
-            self.set_status(503)
-            code, message = "backend_unavailable", "a backing server is unavailable; try again soon"
-        elif isinstance(exc, tornado.web.HTTPError) and exc.log_message:
-            message = exc.log_message % exc.args if exc.args else exc.log_message
+    def answer_for(self, status_code: int, exc: BaseException | None) -> Answer:
+        """The answer for an error the request ended with (see chatapp.errors)."""
+        if isinstance(exc, tornado.web.HTTPError):
+            message = exc.log_message or ""
+            if exc.args:
+                message %= exc.args
             if status_code == 403 and "xsrf" in message.lower():
-                code = "xsrf_failed"
-                message = (
-                    "send the X-XSRFToken header equal to the _xsrf cookie "
-                    "(GET /api/session sets it)"
-                )
-        self.finish(json.dumps({"error": {"code": code, "message": message}}))
+                return XSRF_FAILED
+            code = HTTP_ERROR_CODES.get(status_code, "error")
+            return Answer(status_code, code, message or responses.get(status_code, "error"))
+        return answer_for(exc) if exc is not None else INTERNAL_ERROR
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        answer = self.answer_for(status_code, kwargs.get("exc_info", (None, None, None))[1])
+        self.set_status(answer.status)
+        for name, value in answer.headers.items():
+            self.set_header(name, value)
+        self.finish(json.dumps(answer.body()))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, ApiError):
             return
-        if isinstance(value, StoreUnavailable):
+        if value is not None and is_expected(value):
             log.warning("%s %s: %s", self.request.method, self.request.path, value)
             return
         super().log_exception(typ, value, tb)
@@ -136,48 +128,30 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> asyncio.Future[None]:
         # Tornado calls finish() again after the method returns without awaiting the
-        # first call; the save in flight is that same finish.
+        # first call; the commit in flight is that same finish.
         if self._finishing is not None:
             return self._finishing
         if self._session is None or self.get_status() >= 500:
             return super().finish(chunk)
-        self._finishing = asyncio.ensure_future(self._save_session_then_finish(chunk))
+        self._finishing = asyncio.ensure_future(self._commit_session_then_finish(chunk))
         return self._finishing
 
-    async def _save_session_then_finish(self, chunk: str | bytes | dict[str, Any] | None) -> None:
+    async def _commit_session_then_finish(self, chunk: str | bytes | dict[str, Any] | None) -> None:
         session = cast(Session, self._session)
         try:
-            await session.save()
-            await session.renew_if_due(self.application.cookies.touch_interval)
-        except (SessionConflict, SessionGone, StoreUnavailable) as exc:
-            chunk = self._replace_with_error(exc)
-        except Exception as exc:  # a bug: answer anyway rather than leave the client hanging
-            log.exception("saving the session failed")
-            chunk = self._replace_with_error(exc)
+            await session.commit()
+        except Exception as exc:
+            if is_expected(exc):
+                request = self.request
+                log.warning("%s %s: session not saved: %s", request.method, request.path, exc)
+            else:  # a bug: answer anyway rather than leave the client hanging
+                log.exception("saving the session failed")
+            answer = answer_for(exc)
+            self.clear()
+            self.set_status(answer.status)
+            chunk = json.dumps(answer.body())
         self._write_session_headers(session)
         await super().finish(chunk)
-
-    def _replace_with_error(self, exc: Exception) -> str:
-        self.clear()
-        if isinstance(exc, SessionConflict):
-            status, code, message = (
-                409,
-                "session_conflict",
-                ("another request changed this session at the same time; try again"),
-            )
-        elif isinstance(exc, SessionGone):
-            status, code, message = 401, "session_ended", "the session ended during this request"
-        elif not isinstance(exc, StoreUnavailable):
-            status, code, message = 500, "internal_error", "the session could not be saved"
-        else:
-            log.warning("%s %s: session not saved: %s", self.request.method, self.request.path, exc)
-            status, code, message = (
-                503,
-                "backend_unavailable",
-                ("the session store is unavailable; try again soon"),
-            )
-        self.set_status(status)
-        return json.dumps({"error": {"code": code, "message": message}})
 
     def _write_session_headers(self, session: Session) -> None:
         self.add_header("Vary", "Cookie")
@@ -192,24 +166,20 @@ class BaseHandler(tornado.web.RequestHandler):
 
 
 class ApiHandler(BaseHandler):
-    """API routes: the session is loaded before the method runs."""
+    """API routes: the session and its user are loaded before the method runs."""
+
+    current_user: User | None
 
     async def prepare(self) -> None:
         await super().prepare()
         await self.load_session()
 
-    def require_user(self) -> User:
-        """The logged-in user, or 401."""
-        user = User.from_public(self.session.get("user")) if self.session.user_id else None
-        if user is None:
+    @property
+    def me(self) -> User:
+        """The logged-in user, or 401 (the API's `@authenticated`: no redirect)."""
+        if self.current_user is None:
             raise ApiError(401, "unauthorized", "log in first")
-        return user
-
-    async def log_in(self, user: User) -> None:
-        """Bind the user to the session under a new id: an id known before login is worthless."""
-        self.session["user_id"] = user.id
-        self.session["user"] = user.public()
-        await self.session.regenerate()
+        return self.current_user
 
 
 class NotFoundHandler(BaseHandler):

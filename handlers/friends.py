@@ -11,7 +11,7 @@ _SEARCHABLE = re.compile(r"^[a-z0-9_]{0,32}$")
 
 class UsersHandler(ApiHandler):
     async def get(self) -> None:
-        me = self.require_user()
+        me = self.me
         prefix = self.get_query_argument("q", "").lower()
         if not _SEARCHABLE.match(prefix):  # no username can start with it
             self.send_json({"users": []})
@@ -21,16 +21,16 @@ class UsersHandler(ApiHandler):
 
 class FriendsHandler(ApiHandler):
     async def get(self) -> None:
-        me = self.require_user()
+        me = self.me
         self.send_json(await self.application.social.friends_page(me))
 
 
 class FriendHandler(ApiHandler):
     async def post(self, username: str) -> None:
-        me = self.require_user()
+        me = self.me
         self.send_json({"friendship": await self.application.social.befriend(me, username)})
 
     async def delete(self, username: str) -> None:
-        me = self.require_user()
+        me = self.me
         await self.application.social.unfriend(me, username)
         self.set_status(204)

@@ -9,7 +9,7 @@ from handlers.base import ApiHandler
 
 class NotificationsHandler(ApiHandler):
     async def get(self) -> None:
-        me = self.require_user()
+        me = self.me
         limit = check.limit(self.get_query_argument("limit", None), default=50)
         notifications, unread = await self.application.db.notifications(me.id, limit)
         self.send_json({"notifications": [n.public() for n in notifications], "unread": unread})
@@ -17,7 +17,7 @@ class NotificationsHandler(ApiHandler):
 
 class NotificationsReadHandler(ApiHandler):
     async def post(self) -> None:
-        me = self.require_user()
+        me = self.me
         body = self.json_body()
         check.fields(body, set(), frozenset({"ids"}))
         ids = check.id_list(body["ids"]) if "ids" in body else None
@@ -27,7 +27,7 @@ class NotificationsReadHandler(ApiHandler):
 
 class MessagesHandler(ApiHandler):
     async def get(self, username: str) -> None:
-        me = self.require_user()
+        me = self.me
         social = self.application.social
         other = await social.someone(username)
         if await social.db.friendship(me.id, other.id) != "friends":

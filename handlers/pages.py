@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import tornado.web
+
 from chatapp.sessions.prefs import prefs_of
-from chatapp.social.models import User
 from handlers.base import BaseHandler
-from stores.errors import StoreUnavailable
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -31,10 +31,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class PageHandler(BaseHandler):
-    """Renders `template`; pages that need a login send anonymous visitors to /login."""
+    """Renders `template` for the logged-in user; anonymous visitors go to /login."""
 
     template = ""
-    needs_login = True
     title = "chatapp"
 
     def set_default_headers(self) -> None:
@@ -43,33 +42,40 @@ class PageHandler(BaseHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "same-origin")
 
-    async def get(self, *args: str) -> None:
-        session = await self.load_session()
-        user = User.from_public(session.get("user")) if session.user_id else None
-        if self.needs_login and user is None:
-            self.redirect("/login")
-            return
-        if not self.needs_login and user is not None:
-            self.redirect("/")
-            return
-        self.xsrf_token  # noqa: B018  (sets the _xsrf cookie the scripts send back)
-        self.render(self.template, **self.page(user, *args))
+    async def prepare(self) -> None:
+        await super().prepare()
+        await self.load_session()
 
-    def page(self, user: User | None, *args: str) -> dict[str, Any]:
-        return {
-            "user": user,
-            "theme": prefs_of(self.session)["theme"],
-            "title": self.title,
-            "page": self.template.removesuffix(".html"),
-            "subject": args[0] if args else "",
-        }
+    @tornado.web.authenticated
+    def get(self, *args: str) -> None:
+        self.render_page(*args)
+
+    def render_page(self, *args: str) -> None:
+        self.xsrf_token  # noqa: B018  (sets the _xsrf cookie the scripts send back)
+        self.render(
+            self.template,
+            user=self.current_user,
+            theme=prefs_of(self.session)["theme"],
+            title=self.title,
+            page=self.template.removesuffix(".html"),
+            subject=args[0] if args else "",
+        )
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        if isinstance(kwargs.get("exc_info", (None, None, None))[1], StoreUnavailable):
-            status_code = 503
-            self.set_status(503)
+        answer = self.answer_for(status_code, kwargs.get("exc_info", (None, None, None))[1])
+        self.set_status(answer.status)
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
-        self.finish(f"{status_code}: this page could not be shown; try again soon")
+        self.finish(f"{answer.status}: this page could not be shown; try again soon")
+
+
+class AnonymousPage(PageHandler):
+    """Login and sign-up: a logged-in visitor goes to the feed instead."""
+
+    def get(self, *args: str) -> None:
+        if self.current_user is not None:
+            self.redirect("/")
+            return
+        self.render_page(*args)
 
 
 class FeedPage(PageHandler):
@@ -92,9 +98,9 @@ class SettingsPage(PageHandler):
     template, title = "settings.html", "Settings"
 
 
-class LoginPage(PageHandler):
-    template, title, needs_login = "login.html", "Log in", False
+class LoginPage(AnonymousPage):
+    template, title = "login.html", "Log in"
 
 
-class SignupPage(PageHandler):
-    template, title, needs_login = "signup.html", "Sign up", False
+class SignupPage(AnonymousPage):
+    template, title = "signup.html", "Sign up"

@@ -9,7 +9,7 @@ from handlers.base import ApiHandler
 
 class PostsHandler(ApiHandler):
     async def post(self) -> None:
-        me = self.require_user()
+        me = self.me
         body = self.json_body()
         check.fields(body, {"text"})
         post = await self.application.social.post(me, check.text(body["text"]))
@@ -18,7 +18,7 @@ class PostsHandler(ApiHandler):
 
 class FeedHandler(ApiHandler):
     async def get(self) -> None:
-        me = self.require_user()
+        me = self.me
         limit = check.limit(self.get_query_argument("limit", None))
         before = check.cursor(self.get_query_argument("before", None))
         posts = await self.application.db.feed(me.id, before, limit)
@@ -27,7 +27,7 @@ class FeedHandler(ApiHandler):
 
 class PostHandler(ApiHandler):
     async def get(self, post_id: str) -> None:
-        me = self.require_user()
+        me = self.me
         db = self.application.db
         post = await db.visible_post(post_id, me.id)
         if post is None:
@@ -38,7 +38,7 @@ class PostHandler(ApiHandler):
 
 class CommentsHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
-        me = self.require_user()
+        me = self.me
         body = self.json_body()
         check.fields(body, {"text"})
         comment = await self.application.social.comment(me, post_id, check.text(body["text"]))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from chatapp.sessions.prefs import parse_prefs, prefs_of
+from chatapp.sessions.prefs import parse_prefs, prefs_of, set_prefs
 from handlers.base import ApiHandler
 
 
 class SessionHandler(ApiHandler):
     async def get(self) -> None:
-        user = self.session.get("user") if self.session.user_id else None
+        user = self.current_user
         self.send_json(
             {
                 "authenticated": user is not None,
-                "user": user,
+                "user": user.public() if user else None,
                 "prefs": prefs_of(self.session),
                 "xsrf": self.xsrf_token.decode(),  # also sets the _xsrf cookie
             }
@@ -23,8 +23,7 @@ class PrefsHandler(ApiHandler):
     """Prefs belong to the session, not the user: another login has its own."""
 
     async def put(self) -> None:
-        self.session["prefs"] = {**prefs_of(self.session), **parse_prefs(self.json_body())}
-        self.send_json({"prefs": self.session["prefs"]})
+        self.send_json({"prefs": set_prefs(self.session, parse_prefs(self.json_body()))})
 
 
 class LogoutHandler(ApiHandler):

@@ -1,17 +1,17 @@
 """Socket.IO events on namespace "/": thin, like the HTTP handlers.
 
 Every event answers with an ack, `{"ok": true, ...}` or `{"ok": false,
-"error": {"code", "message"}}`, and reads the session fresh from the store,
-so a change made over HTTP a moment ago is seen; a session that ended ends
-the socket. Writes go through the store's retrying read-modify-write, so
-concurrent events and HTTP requests never lose each other's keys.
+"error": {"code", "message"}}` (the same error table as HTTP), and works on
+the session exactly as an HTTP request does: read fresh from the store, its
+user from the data layer, written through `Session` and committed before the
+ack (one store read, at most one store write). A session that ended ends the
+socket, after the ack.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -19,26 +19,36 @@ from socketio.exceptions import ConnectionRefusedError
 
 from chatapp import validation as check
 from chatapp.app import ChatApp
-from chatapp.errors import ApiError
+from chatapp.errors import ApiError, answer_for, is_expected
+from chatapp.realtime.acks import after_ack
 from chatapp.realtime.ratelimit import TokenBucket
 from chatapp.realtime.registry import LocalSocket
-from chatapp.sessions.prefs import parse_prefs, prefs_of
+from chatapp.sessions.prefs import parse_prefs, prefs_of, set_prefs
 from chatapp.sessions.session import COOKIE_NAME, Session
 from chatapp.social.models import User
-from stores.errors import SessionGone, StoreUnavailable
+from stores.errors import SessionGone
 
 log = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
-EventHandler = Callable[[str, LocalSocket, Session, dict[str, Any]], Awaitable[Ack]]
 
 
-def failure(code: str, message: str) -> Ack:
-    return {"ok": False, "error": {"code": code, "message": message}}
+@dataclass
+class Event:
+    """One client event: its socket, the session as it is now, and the payload."""
 
+    sid: str
+    socket: LocalSocket
+    session: Session
+    data: dict[str, Any]
+    app: ChatApp
 
-class SessionEnded(Exception):
-    """The socket's session is gone: end the socket after acking."""
+    async def user(self) -> User:
+        """The logged-in user, from the data layer; a session whose account is gone has ended."""
+        user = await self.app.accounts.user(self.session.user_id)
+        if user is None:
+            raise SessionGone(self.socket.session_id)
+        return user
 
 
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -46,34 +56,48 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         super().__init__("/")
         self.app = app
         self.sockets = app.sockets
-        self.events: dict[str, EventHandler] = {
+        self.events = {
             "session:get": self.session_get,
             "prefs:set": self.prefs_set,
             "auth:logout": self.auth_logout,
             "profile:rename": self.profile_rename,
             "chat:send": self.chat_send,
         }
-        self._pending: set[asyncio.Future[None]] = set()
 
     # -- connecting ----------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        """Admit a socket of a logged-in session; a refusal undoes all it registered.
+
+        The socket joins its session's room *before* the session is checked a
+        second time, so a logout racing with this connect either is seen by
+        that check or reaches the socket through the room.
+        """
         cookie = environ["tornado.handler"].get_cookie(COOKIE_NAME)
         io = self.app.config.socketio
+        registered = False
         try:
             session = await self.app.cookies.load(cookie)
-            user = session.get("user")
-            if session.user_id is None or session.id is None or not isinstance(user, dict):
+            user_id, session_id = session.user_id, session.id
+            if user_id is None or session_id is None:
                 raise ConnectionRefusedError("unauthorized")
-            if await self.sockets.socket_count(session.user_id) >= io.max_sockets_per_user:
+            if await self.sockets.socket_count(user_id) >= io.max_sockets_per_user:
                 raise ConnectionRefusedError("too_many_sockets")
-            socket = LocalSocket(
-                user, session.id, TokenBucket(io.events_per_second, io.event_burst)
-            )
-            await self.sockets.joined(sid, socket)
-            await session.renew_if_due(self.app.cookies.touch_interval)
-        except StoreUnavailable as exc:
-            log.warning("socket refused, store unavailable: %s", exc)
+            bucket = TokenBucket(io.events_per_second, io.event_burst)
+            await self.sockets.joined(sid, LocalSocket(user_id, session_id, bucket))
+            registered = True
+            if await self.app.store.touch(session_id) is None:  # ended meanwhile
+                raise ConnectionRefusedError("unauthorized")
+        except ConnectionRefusedError:
+            if registered:
+                await self.sockets.left(sid)
+            raise
+        except Exception as exc:
+            if registered:
+                await self.sockets.left(sid)
+            if not is_expected(exc):
+                raise
+            log.warning("socket refused, %s", exc)
             raise ConnectionRefusedError("unavailable") from None
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -85,21 +109,19 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     # -- every event -------------------------------------------------------------------------
 
     async def trigger_event(self, event: str, sid: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect"):
+        if event in ("connect", "disconnect"):  # python-socketio's own calls (see ChatServer)
             return await super().trigger_event(event, sid, *args)
         try:
-            return await self._handle(event, sid, args)
-        except SessionEnded:
-            self.after_ack(self.sockets.end_local_socket(sid, "expired"))
-            return failure("session_ended", "the session has ended; log in again")
-        except ApiError as exc:
-            return failure(exc.code, exc.message)
-        except StoreUnavailable as exc:
-            log.warning("socket event %r: %s", event, exc)
-            return failure("backend_unavailable", "a backing server is unavailable; try again soon")
-        except Exception:
-            log.exception("socket event %r failed", event)
-            return failure("internal_error", "the event could not be handled")
+            return {"ok": True, **await self._handle(event, sid, args)}
+        except Exception as exc:
+            answer = answer_for(exc)
+            if isinstance(exc, SessionGone):
+                await after_ack(lambda: self.sockets.end_local_socket(sid, "expired"))
+            elif not is_expected(exc):
+                log.exception("socket event %r failed", event)
+            elif not isinstance(exc, ApiError):
+                log.warning("socket event %r: %s", event, exc)
+            return answer.ack()
 
     async def _handle(self, event: str, sid: str, args: tuple[Any, ...]) -> Ack:
         socket = self.sockets.local(sid)
@@ -109,89 +131,46 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise ApiError(429, "rate_limited", "too many events; slow down")
         handler = self.events.get(event)
         if handler is None:
-            raise ApiError(400, "unknown_event", f"unknown event: {str(event)[:64]}")
+            raise ApiError(400, "unknown_event", f"unknown event: {event[:64]}")
         if len(args) > 1 or (args and args[0] is not None and not isinstance(args[0], dict)):
             raise ApiError(400, "invalid_payload", "send one JSON object (or nothing)")
         data = args[0] if args and args[0] is not None else {}
+        check.payload(data, depth_code="invalid_payload")
         record = await self.app.store.load(socket.session_id)
         if record is None:
-            raise SessionEnded
+            raise SessionGone(socket.session_id)
         session = self.app.cookies.session(record)
-        await session.renew_if_due(self.app.cookies.touch_interval)
-        return {"ok": True, **await handler(sid, socket, session, data)}
-
-    def after_ack(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` just after the ack: python-socketio sends it when the handler returns."""
-
-        async def later() -> None:
-            await asyncio.sleep(0.05)
-            await work
-
-        task = asyncio.ensure_future(later())
-        self._pending.add(task)  # keep a reference until done
-        task.add_done_callback(self._pending.discard)
-
-    async def update_session(
-        self, session: Session, mutate: Callable[[dict[str, Any]], None]
-    ) -> dict[str, Any]:
-        """Change the session through the store's retrying read-modify-write."""
-        record = session.record
-        assert record is not None  # events run on a loaded session
-        try:
-            saved = await self.app.store.modify(record.id, mutate, loaded=record)
-        except SessionGone:
-            raise SessionEnded from None
-        return dict(saved.data)
+        ack = await handler(Event(sid, socket, session, data, self.app))
+        await session.commit()
+        return ack
 
     # -- the events ----------------------------------------------------------------------------
 
-    async def session_get(
-        self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
-    ) -> Ack:
-        check.fields(data, set())
-        return {"user": session.get("user"), "prefs": prefs_of(session)}
+    async def session_get(self, event: Event) -> Ack:
+        check.fields(event.data, set())
+        user = await event.user()
+        return {"user": user.public(), "prefs": prefs_of(event.session)}
 
-    async def prefs_set(
-        self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
-    ) -> Ack:
-        wanted = parse_prefs(data)
-        stored = await self.update_session(
-            session, lambda d: d.update(prefs={**prefs_of(d), **wanted})
-        )
-        return {"prefs": prefs_of(stored)}
+    async def prefs_set(self, event: Event) -> Ack:
+        return {"prefs": set_prefs(event.session, parse_prefs(event.data))}
 
-    async def auth_logout(
-        self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
-    ) -> Ack:
-        check.fields(data, set())
-        await self.app.store.destroy(socket.session_id)
-        # Every socket of the session gets session:ended, this one too, after this ack.
-        self.after_ack(self.sockets.end_session(socket.session_id, "logout"))
+    async def auth_logout(self, event: Event) -> Ack:
+        """The session ends exactly as with POST /api/logout; this socket hears it after the ack."""
+        check.fields(event.data, set())
+        await event.session.destroy()
         return {}
 
-    async def profile_rename(
-        self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
-    ) -> Ack:
-        check.fields(data, {"display_name"})
-        name = check.display_name(data["display_name"])
-        user = await self.app.social.rename(_user(session), name, skip_sid=sid)
-        await self.update_session(session, lambda d: d.update(user=user.public()))
-        socket.user = user.public()  # presence announces the new name
+    async def profile_rename(self, event: Event) -> Ack:
+        check.fields(event.data, {"display_name"})
+        name = check.display_name(event.data["display_name"])
+        user = await self.app.social.rename(await event.user(), name, skip_sid=event.sid)
         return {"user": user.public()}
 
-    async def chat_send(
-        self, sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
-    ) -> Ack:
-        check.fields(data, {"to", "text"})
-        recipient = check.username(data["to"])
+    async def chat_send(self, event: Event) -> Ack:
+        check.fields(event.data, {"to", "text"})
+        recipient = check.username(event.data["to"])
+        text = check.text(event.data["text"])
         message = await self.app.social.message(
-            _user(session), recipient, check.text(data["text"]), skip_sid=sid
+            await event.user(), recipient, text, skip_sid=event.sid
         )
         return {"message": message.public()}
-
-
-def _user(session: Session) -> User:
-    user = User.from_public(session.get("user"))
-    if user is None:
-        raise SessionEnded
-    return user

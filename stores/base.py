@@ -6,7 +6,9 @@ deleted since it loaded, with the revision it loaded. Each key remembers the
 revision that last wrote it, so the backend can apply a patch atomically when no
 key in it was written after the writer's load, and refuse it with
 `SessionConflict` naming the keys otherwise. Two writers of different keys both
-win; two writers of one key never silently overwrite each other.
+win; two read-modify-writers of one key never silently overwrite each other.
+A *blind* save (`base_revision=None`: values that do not depend on what the
+writer read) is never refused for a conflict: the later write wins.
 
 The base owns what is the same everywhere (id checks, JSON, expiry on read, the
 retrying read-modify-write helper); a backend implements a few primitives, each
@@ -33,6 +35,9 @@ USER_ID_KEY: Final = "user_id"
 MAX_ID_LENGTH: Final = 256
 #: Longest key name a store accepts.
 MAX_KEY_LENGTH: Final = 256
+#: The base revision of a blind save: above every revision a key can have (and exact
+#: as a double, for Redis's Lua), so no key is ever "written after" it.
+_BLIND: Final = 2**53 - 1
 
 
 class _Deleted:
@@ -165,19 +170,21 @@ class SessionStore(abc.ABC):
         return self._record(stored)
 
     async def save(
-        self, session_id: str, changes: Mapping[str, Any], *, base_revision: int
+        self, session_id: str, changes: Mapping[str, Any], *, base_revision: int | None
     ) -> SessionRecord:
         """Apply the keys set (or set to DELETED) since `base_revision`; renews idle expiry.
 
         Raises SessionConflict if another writer changed one of these keys since
-        that revision, SessionGone if the session was destroyed or expired.
+        that revision (never when `base_revision` is None: a blind save, the
+        later write wins), SessionGone if the session was destroyed or expired.
         """
         if not is_plausible_id(session_id):
             raise SessionGone(str(session_id))
         encoded: EncodedChanges = {
             check_key(k): None if v is DELETED else encode_value(k, v) for k, v in changes.items()
         }
-        stored = await self._apply(session_id, encoded, base_revision, time.time())
+        base = _BLIND if base_revision is None else base_revision
+        stored = await self._apply(session_id, encoded, base, time.time())
         return self._record(stored)
 
     async def touch(self, session_id: str) -> float | None:

@@ -1,8 +1,8 @@
 """A running chatapp on a free port, in the test's event loop, over a store of the test's kind.
 
-Logging in is the social layer's job; until it exists a test-only handler
-plays its part (set the user, regenerate the id), as does `/test/set` with the
-`test:set` socket event, which write one arbitrary session key.
+`/test/login` logs in as a user named in the body, creating that user (with no
+usable password) if needed, so session tests need no bcrypt; `/test/set` and the
+`test:set` socket event write one arbitrary session key, each a blind write.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from chatapp.app import ChatApp
-from chatapp.realtime.registry import LocalSocket
-from chatapp.sessions.session import COOKIE_NAME, Session
+from chatapp.sessions.session import COOKIE_NAME
 from chatapp.settings import (
     AccountsSettings,
     DatabaseSettings,
@@ -28,7 +27,10 @@ from chatapp.settings import (
     SocketIOSettings,
 )
 from handlers import make_app
+from chatapp.social.base import UsernameTaken
+from chatapp.social.models import User
 from handlers.base import ApiHandler
+from handlers.socket_events import Event
 from stores.base import SessionStore
 from tests.client import Browser
 from tests.conftest import StoreFactory
@@ -38,11 +40,20 @@ SECRET = "test-secret-" + "x" * 40
 
 class LoginForTest(ApiHandler):
     async def post(self) -> None:
-        user_id = self.json_body()["user_id"]
-        self.session["user_id"] = user_id
-        self.session["user"] = {"id": user_id, "username": user_id, "display_name": user_id}
-        await self.session.regenerate()
-        self.send_json({"user": self.session["user"]})
+        user = await ensure_user(self.application, self.json_body()["username"])
+        await self.session.log_in(user.id)
+        self.send_json({"user": user.public()})
+
+
+async def ensure_user(app: ChatApp, username: str) -> User:
+    """The user with this username, created (with no usable password) if absent."""
+    account = await app.db.account(username)
+    if account is not None:
+        return account.user
+    try:
+        return await app.db.create_user(username, username, "!")
+    except UsernameTaken:  # created by a concurrent request meanwhile
+        return await ensure_user(app, username)
 
 
 class SetKeyForTest(ApiHandler):
@@ -67,11 +78,16 @@ class Running:
         browser.cookies = dict(other.cookies)
         return browser
 
-    async def login(self, user_id: str) -> Browser:
+    async def login(self, username: str) -> Browser:
+        """A browser logged in as this user (created on first use)."""
         browser = self.browser()
-        response = await browser.request("POST", "/test/login", {"user_id": user_id})
+        response = await browser.request("POST", "/test/login", {"username": username})
         assert response.code == 200, response.body
         return browser
+
+    async def user_id(self, username: str) -> str:
+        """The id of a user that `login` created."""
+        return (await ensure_user(self.app, username)).id
 
     async def socket(
         self,
@@ -117,10 +133,8 @@ StartApp = Callable[..., Awaitable[Running]]
 def _register_test_event(app: ChatApp) -> None:
     namespace = app.sio.namespace_handlers["/"]
 
-    async def set_key(
-        sid: str, socket: LocalSocket, session: Session, data: dict[str, Any]
-    ) -> dict[str, Any]:
-        await namespace.update_session(session, lambda d: d.update({data["key"]: data["value"]}))
+    async def set_key(event: Event) -> dict[str, Any]:
+        event.session[event.data["key"]] = event.data["value"]
         return {}
 
     namespace.events["test:set"] = set_key
@@ -155,7 +169,7 @@ async def serve_app(tmp_path: Path) -> AsyncIterator[ServeApp]:
     yield serve
     for server, app in servers:
         server.stop()
-        await app.stop()
+        await app.stop(grace=0.1)  # clients already gone never take their close packet
         await server.close_all_connections()
 
 

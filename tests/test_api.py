@@ -16,7 +16,7 @@ import socketio
 from chatapp.sessions.session import COOKIE_NAME
 from tests.apps import Running, ServeApp, app_settings, leave
 from tests.client import Browser, body
-from tests.test_sockets import call, eventually
+from tests.helpers import call, eventually
 
 PASSWORD = "correct horse battery"
 COMBINATIONS = ["file+sqlite", "redis+mongodb-pymongo", "memory+mongodb-motor"]

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
 from tests.apps import Running, ServeApp, app_settings, leave
-from tests.test_sockets import call, eventually
+from tests.helpers import call, eventually
 
 Cluster = Callable[[], Awaitable[tuple[Running, Running]]]
 
 
 @pytest.fixture
-def cluster(serve_app: ServeApp, redis_url: str) -> Cluster:
+def cluster(serve_app: ServeApp, redis_url: str, tmp_path: Path) -> Cluster:
     async def start() -> tuple[Running, Running]:
         settings = app_settings(
             session={"store": "redis"},
             redis={"url": redis_url},
+            database={"url": f"sqlite:///{tmp_path}/shared.sqlite3"},
             socketio={"message_queue": redis_url, "presence_heartbeat": 0.2},
         )
         return await serve_app(settings), await serve_app(settings)
@@ -33,7 +35,7 @@ def cluster(serve_app: ServeApp, redis_url: str) -> Cluster:
 
 
 def unique(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
+    return f"{name}_{uuid.uuid4().hex[:8]}"
 
 
 async def test_a_push_from_one_process_reaches_sockets_on_the_other(cluster: Cluster) -> None:
@@ -42,7 +44,7 @@ async def test_a_push_from_one_process_reaches_sockets_on_the_other(cluster: Clu
     browser = await a.login(alice)
     on_a = await a.socket(browser, events=("notification",))
     on_b = await b.socket(browser, events=("notification",))
-    await b.app.sockets.push_to_user(alice, "notification", {"n": 1})
+    await b.app.sockets.push_to_user(await b.user_id(alice), "notification", {"n": 1})
     for client in (on_a, on_b):
         await eventually(lambda client=client: client.received["notification"] == [{"n": 1}])
     await leave(on_a)
@@ -68,14 +70,15 @@ async def test_logout_on_one_process_ends_the_sockets_on_the_other(cluster: Clus
 
 async def test_presence_counts_tabs_in_every_process(cluster: Cluster) -> None:
     a, b = await cluster()
-    alice, bob = unique("alice"), unique("bob")
+    alice_name, bob_name = unique("alice"), unique("bob")
+    watching, browser = await a.login(bob_name), await a.login(alice_name)
+    alice, bob = await a.user_id(alice_name), await a.user_id(bob_name)
 
     async def friends(user_id: str) -> list[str]:
         return {alice: [bob], bob: [alice]}.get(user_id, [])
 
     a.app.sockets.audience = b.app.sockets.audience = friends
-    watcher = await a.socket(await a.login(bob), events=("presence",))
-    browser = await a.login(alice)
+    watcher = await a.socket(watching, events=("presence",))
     tab_a = await a.socket(browser)
     tab_b = await b.socket(browser)
     assert await a.app.sockets.is_online(alice) and await b.app.sockets.is_online(alice)

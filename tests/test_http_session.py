@@ -120,7 +120,7 @@ async def test_login_regenerates_the_id_and_carries_the_data(start_app: StartApp
     browser = running.browser()
     await browser.request("PUT", "/api/prefs", {"theme": "dark"})
     before = running.app.cookies.session_id(browser.cookies[COOKIE_NAME])
-    response = await browser.request("POST", "/test/login", {"user_id": "alice"})
+    response = await browser.request("POST", "/test/login", {"username": "alice"})
     assert response.code == 200
     assert response.headers["Cache-Control"] == "no-store"
     after = running.app.cookies.session_id(browser.cookies[COOKIE_NAME])
@@ -128,20 +128,21 @@ async def test_login_regenerates_the_id_and_carries_the_data(start_app: StartApp
     assert await running.store.load(before) is None  # type: ignore[arg-type]
     state = body(await browser.request("GET", "/api/session"))
     assert state["authenticated"] is True
-    assert state["user"]["id"] == "alice"
+    alice = await running.user_id("alice")
+    assert state["user"] == {"id": alice, "username": "alice", "display_name": "alice"}
     assert state["prefs"] == {"theme": "dark"}
-    assert await running.store.session_ids_of("alice") == [after]
+    assert await running.store.session_ids_of(alice) == [after]
 
 
 async def test_logout_destroys_the_session_and_clears_the_cookie(start_app: StartApp) -> None:
     running = await start_app()
     browser = running.browser()
-    await browser.request("POST", "/test/login", {"user_id": "alice"})
+    await browser.request("POST", "/test/login", {"username": "alice"})
     old_cookie = browser.cookies[COOKIE_NAME]
     response = await browser.request("POST", "/api/logout")
     assert response.code == 204
     assert COOKIE_NAME not in browser.cookies
-    assert await running.store.session_ids_of("alice") == []
+    assert await running.store.session_ids_of(await running.user_id("alice")) == []
     replay = running.browser()
     replay.cookies[COOKIE_NAME] = old_cookie
     assert body(await replay.request("GET", "/api/session"))["authenticated"] is False
@@ -150,8 +151,8 @@ async def test_logout_destroys_the_session_and_clears_the_cookie(start_app: Star
 async def test_prefs_belong_to_the_session_not_the_user(start_app: StartApp) -> None:
     running = await start_app()
     laptop, phone = running.browser(), running.browser()
-    await laptop.request("POST", "/test/login", {"user_id": "alice"})
-    await phone.request("POST", "/test/login", {"user_id": "alice"})
+    await laptop.request("POST", "/test/login", {"username": "alice"})
+    await phone.request("POST", "/test/login", {"username": "alice"})
     await laptop.request("PUT", "/api/prefs", {"theme": "dark"})
     assert body(await phone.request("GET", "/api/session"))["prefs"] == {"theme": "light"}
 
@@ -161,8 +162,8 @@ async def test_requests_renew_the_idle_timeout_and_idleness_ends_the_session(
 ) -> None:
     running = await start_app(idle_timeout=1.0, touch_interval=0.2)
     active, idle = running.browser(), running.browser()
-    await active.request("POST", "/test/login", {"user_id": "alice"})
-    await idle.request("POST", "/test/login", {"user_id": "bob"})
+    await active.request("POST", "/test/login", {"username": "alice"})
+    await idle.request("POST", "/test/login", {"username": "bob"})
     for _ in range(6):  # 1.8 s of activity: longer than the idle timeout
         await asyncio.sleep(0.3)
         assert body(await active.request("GET", "/api/session"))["authenticated"] is True
@@ -172,7 +173,7 @@ async def test_requests_renew_the_idle_timeout_and_idleness_ends_the_session(
 async def test_the_absolute_timeout_ends_even_an_active_session(start_app: StartApp) -> None:
     running = await start_app(idle_timeout=10, absolute_timeout=1.0, touch_interval=0.1)
     browser = running.browser()
-    await browser.request("POST", "/test/login", {"user_id": "alice"})
+    await browser.request("POST", "/test/login", {"username": "alice"})
     deadline = time.monotonic() + 5
     while body(await browser.request("GET", "/api/session"))["authenticated"]:
         assert time.monotonic() < deadline, "the session outlived its absolute timeout"

@@ -21,7 +21,7 @@ from chatapp.settings import load_settings
 from stores.base import SessionStore
 from tests.apps import ServeApp, app_settings, leave
 from tests.processes import AppProcess
-from tests.test_sockets import eventually
+from tests.helpers import eventually
 
 SECRET = "s" * 48  # what AppProcess gives every process
 
@@ -52,8 +52,7 @@ async def shared_store() -> AsyncIterator[list[SessionStore]]:
 
 async def log_in(store: SessionStore, user_id: str) -> str:
     """A signed cookie value for a new logged-in session of `user_id`."""
-    user = {"id": user_id, "username": user_id, "display_name": user_id}
-    record = await store.create(new_session_id(), {"user_id": user_id, "user": user})
+    record = await store.create(new_session_id(), {"user_id": user_id})
     return create_signed_value(SECRET, COOKIE_NAME, record.id).decode()
 
 
@@ -123,13 +122,14 @@ async def test_a_crashed_process_stops_counting_its_sockets(
             socketio={"message_queue": redis_url, "presence_heartbeat": 0.2},
         )
     )
-    alice, bob = f"alice-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
+    watching = await survivor.login("bob")
+    alice, bob = f"alice-{uuid.uuid4().hex[:8]}", await survivor.user_id("bob")
 
     async def friends(user_id: str) -> list[str]:
         return {alice: [bob], bob: [alice]}.get(user_id, [])
 
     survivor.app.sockets.audience = friends
-    watcher = await survivor.socket(await survivor.login(bob), events=("presence",))
+    watcher = await survivor.socket(watching, events=("presence",))
     doomed = AppProcess(tmp_path / "doomed", settings_text("redis", redis_url, mongodb_url, "0.2s"))
     processes.append(doomed)
     url = doomed.wait_listening()

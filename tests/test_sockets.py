@@ -14,19 +14,9 @@ from tornado.web import create_signed_value
 from chatapp.sessions.session import COOKIE_NAME
 from tests.apps import SECRET, StartApp, leave
 from tests.client import body
+from tests.helpers import barrier, call, eventually
 
 TRANSPORTS = ["websocket", "polling"]
-
-
-async def eventually(check: Callable[[], bool | Awaitable[bool]], limit: float = 3.0) -> None:
-    deadline = time.monotonic() + limit
-    while True:
-        result = check()
-        if await result if isinstance(result, Awaitable) else result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {limit}s")
-        await asyncio.sleep(0.02)
 
 
 async def _count_is(running: object, user_id: str, count: int) -> bool:
@@ -41,10 +31,6 @@ def polling_refusals_cost_a_ping_timeout_each(running: object, transport: str) -
     """
     if transport == "polling" and running.store.name != "redis":  # type: ignore[attr-defined]
         pytest.skip("polling refusals are checked with the redis store only")
-
-
-async def call(client: socketio.AsyncClient, event: str, data: object = None) -> dict:  # type: ignore[type-arg]
-    return await client.call(event, data, timeout=5)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -110,9 +96,10 @@ async def test_socket_and_http_see_each_others_writes_at_once(
     browser = await running.login("alice")
     client = await running.socket(browser, transport)
     ack = await call(client, "session:get")
+    alice = await running.user_id("alice")
     assert ack == {
         "ok": True,
-        "user": {"id": "alice", "username": "alice", "display_name": "alice"},
+        "user": {"id": alice, "username": "alice", "display_name": "alice"},
         "prefs": {"theme": "light"},
     }
     await browser.request("PUT", "/api/prefs", {"theme": "dark"})
@@ -163,7 +150,7 @@ async def test_logging_in_again_ends_the_sockets_of_the_old_id(start_app: StartA
     running = await start_app()
     browser = await running.login("alice")
     client = await running.socket(browser, events=("session:ended",))
-    await browser.request("POST", "/test/login", {"user_id": "alice"})
+    await browser.request("POST", "/test/login", {"username": "alice"})
     await eventually(lambda: not client.connected)
     assert client.received["session:ended"] == [{"reason": "regenerated"}]  # type: ignore[attr-defined]
 
@@ -255,7 +242,8 @@ async def test_a_user_may_hold_only_so_many_sockets(start_app: StartApp) -> None
     with pytest.raises(socketio.exceptions.ConnectionError, match="too_many_sockets"):
         await running.socket(browser)
     await leave(first)
-    await eventually(lambda: _count_is(running, "alice", 1))
+    alice = await running.user_id("alice")
+    await eventually(lambda: _count_is(running, alice, 1))
     third = await running.socket(browser)
     for client in (second, third):
         await leave(client)
@@ -265,28 +253,30 @@ async def test_presence_goes_to_friends_on_the_first_socket_and_the_last(
     start_app: StartApp,
 ) -> None:
     running = await start_app()
+    bob_browser, alice_browser = await running.login("bob"), await running.login("alice")
+    alice, bob_id = await running.user_id("alice"), await running.user_id("bob")
 
     async def friends_of(user_id: str) -> list[str]:
-        return {"alice": ["bob"], "bob": ["alice"]}.get(user_id, [])
+        return {alice: [bob_id], bob_id: [alice]}.get(user_id, [])
 
     running.app.sockets.audience = friends_of
-    bob = await running.socket(await running.login("bob"), events=("presence",))
-    alice_browser = await running.login("alice")
+    bob = await running.socket(bob_browser, events=("presence",))
     tab1 = await running.socket(alice_browser)
     tab2 = await running.socket(alice_browser)
     await eventually(lambda: len(bob.received["presence"]) == 1)  # type: ignore[attr-defined]
     assert bob.received["presence"][0]["online"] is True  # type: ignore[attr-defined]
-    assert await running.app.sockets.is_online("alice")
+    assert await running.app.sockets.is_online(alice)
     await leave(tab1)
-    await asyncio.sleep(0.2)
+    await eventually(lambda: _count_is(running, alice, 1))
+    await barrier(bob)
     assert len(bob.received["presence"]) == 1  # one tab left: still online  # type: ignore[attr-defined]
     await leave(tab2)
     await eventually(lambda: len(bob.received["presence"]) == 2)  # type: ignore[attr-defined]
     assert bob.received["presence"][1] == {  # type: ignore[attr-defined]
-        "user": {"id": "alice", "username": "alice", "display_name": "alice"},
+        "user": {"id": alice, "username": "alice", "display_name": "alice"},
         "online": False,
     }
-    assert not await running.app.sockets.is_online("alice")
+    assert not await running.app.sockets.is_online(alice)
     await leave(bob)
 
 
@@ -295,10 +285,12 @@ async def test_a_push_reaches_every_tab_of_the_user_only(start_app: StartApp) ->
     alice = await running.login("alice")
     tabs = [await running.socket(alice, events=("notification",)) for _ in range(2)]
     bob = await running.socket(await running.login("bob"), events=("notification",))
-    await running.app.sockets.push_to_user("alice", "notification", {"kind": "post"})
+    await running.app.sockets.push_to_user(
+        await running.user_id("alice"), "notification", {"kind": "post"}
+    )
     for tab in tabs:
         await eventually(lambda tab=tab: tab.received["notification"] == [{"kind": "post"}])
-    await asyncio.sleep(0.1)
+    await barrier(bob)
     assert bob.received["notification"] == []  # type: ignore[attr-defined]
 
 

@@ -120,6 +120,31 @@ async def test_a_delete_and_a_set_of_one_key_conflict(make_store: StoreFactory) 
     assert (await store.load(sid)).data == {}  # type: ignore[union-attr]
 
 
+async def test_blind_saves_of_one_key_never_conflict_and_the_last_wins(
+    make_store: StoreFactory,
+) -> None:
+    store = make_store()
+    sid = new_id()
+    await store.create(sid, {})
+    await asyncio.gather(*(store.save(sid, {"theme": i}, base_revision=None) for i in range(50)))
+    last = await store.save(sid, {"theme": "final"}, base_revision=None)
+    assert last.data == {"theme": "final"}
+    assert last.revision == 51
+    # A checked save against a revision from before the blind ones still conflicts.
+    with pytest.raises(SessionConflict):
+        await store.save(sid, {"theme": "stale"}, base_revision=0)
+
+
+async def test_a_blind_save_never_revives_an_ended_session(make_store: StoreFactory) -> None:
+    store = make_store()
+    sid = new_id()
+    await store.create(sid, {"k": 1})
+    await store.destroy(sid)
+    with pytest.raises(SessionGone):
+        await store.save(sid, {"k": 2}, base_revision=None)
+    assert await store.load(sid) is None
+
+
 async def test_concurrent_increments_through_modify_all_count(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()

@@ -19,6 +19,10 @@ class Accounts:
         self.throttle = LoginThrottle()
         self._dummy_hash: bytes | None = None
 
+    async def user(self, user_id: str | None) -> User | None:
+        """The user a session names (by id), as the data layer has them now."""
+        return await self.db.user(user_id) if user_id is not None else None
+
     async def sign_up(self, username: str, password: str, display_name: str) -> User:
         """A new user (already validated input); 409 if the username is taken."""
         hashed = await self._hash(password)
@@ -68,5 +72,9 @@ class Accounts:
 
 class ThrottledLogin(ApiError):
     def __init__(self, retry_after: int) -> None:
-        super().__init__(429, "throttled", f"too many failed logins; retry in {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(
+            429,
+            "throttled",
+            f"too many failed logins; retry in {retry_after} s",
+            {"Retry-After": str(retry_after)},
+        )

@@ -13,25 +13,23 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
-#: Told (user id, user) of each user whose last socket vanished with a dead process.
-OfflineHook = Callable[[str, dict[str, Any]], Awaitable[None]]
+#: Told the id of each user whose last socket vanished with a dead process.
+OfflineHook = Callable[[str], Awaitable[None]]
 
 
 class Presence(abc.ABC):
     @abc.abstractmethod
-    async def joined(self, user_id: str, user: dict[str, Any]) -> bool:
+    async def joined(self, user_id: str) -> bool:
         """Count one more socket of this user; True if it is the user's first anywhere."""
 
     @abc.abstractmethod
@@ -56,7 +54,7 @@ class LocalPresence(Presence):
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
 
-    async def joined(self, user_id: str, user: dict[str, Any]) -> bool:
+    async def joined(self, user_id: str) -> bool:
         self._counts[user_id] = self._counts.get(user_id, 0) + 1
         return self._counts[user_id] == 1
 
@@ -87,12 +85,11 @@ local function live_total(presence_key, hosts_key, oldest)
 end
 """
 
-# KEYS: presence hash, hosts zset, this host's user set; ARGV: host, oldest ms, user id, user JSON
+# KEYS: presence hash, hosts zset, this host's user set; ARGV: host, oldest ms, user id
 _JOIN = (
     _LIVE_TOTAL
     + """
 redis.call('HINCRBY', KEYS[1], 'h:' .. ARGV[1], 1)
-redis.call('HSET', KEYS[1], 'user', ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[3])
 return live_total(KEYS[1], KEYS[2], tonumber(ARGV[2]))
 """
@@ -107,9 +104,7 @@ if left <= 0 then
   redis.call('HDEL', KEYS[1], 'h:' .. ARGV[1])
   redis.call('SREM', KEYS[3], ARGV[3])
 end
-local total = live_total(KEYS[1], KEYS[2], tonumber(ARGV[2]))
-if redis.call('HLEN', KEYS[1]) <= 1 then redis.call('DEL', KEYS[1]) end
-return total
+return live_total(KEYS[1], KEYS[2], tonumber(ARGV[2]))
 """
 )
 
@@ -122,7 +117,8 @@ return live_total(KEYS[1], KEYS[2], tonumber(ARGV[1]))
 )
 
 # KEYS: hosts zset; ARGV: oldest ms, key prefix. Claims each dead host (ZREM answers 1
-# to one process only), drops its counts, returns user id, user JSON of each user now offline.
+# to one process only), drops its counts, returns the id of each user now offline.
+# (Redis deletes a hash whose last field goes: no empty entry is left behind.)
 _REAP = (
     _LIVE_TOTAL
     + """
@@ -135,9 +131,7 @@ for _, host in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1
       redis.call('HDEL', presence_key, 'h:' .. host)
       if live_total(presence_key, KEYS[1], tonumber(ARGV[1])) == 0 then
         offline[#offline + 1] = user_id
-        offline[#offline + 1] = redis.call('HGET', presence_key, 'user') or '{}'
       end
-      if redis.call('HLEN', presence_key) <= 1 then redis.call('DEL', presence_key) end
     end
     redis.call('DEL', users_key)
   end
@@ -171,10 +165,10 @@ class RedisPresence(Presence):
         self._reap = client.register_script(_REAP)
         self._task: asyncio.Task[None] | None = None
 
-    async def joined(self, user_id: str, user: dict[str, Any]) -> bool:
+    async def joined(self, user_id: str) -> bool:
         total = await self._join(
             keys=[self._key(user_id), self._hosts_key, self._users_key],
-            args=[self.host, self._oldest(), user_id, json.dumps(user)],
+            args=[self.host, self._oldest(), user_id],
         )
         return int(total) == 1
 
@@ -218,11 +212,11 @@ class RedisPresence(Presence):
             except RedisError as exc:
                 log.warning("presence heartbeat failed (will retry): %s", exc)
                 continue
-            for i in range(0, len(reaped), 2):
+            for user_id in reaped:
                 try:
-                    await on_offline(reaped[i], json.loads(reaped[i + 1]))
+                    await on_offline(user_id)
                 except Exception:
-                    log.exception("announcing that %s went offline failed", reaped[i])
+                    log.exception("announcing that %s went offline failed", user_id)
 
     async def _beat(self) -> None:
         await self.client.zadd(self._hosts_key, {self.host: _now_ms()})

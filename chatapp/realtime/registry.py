@@ -8,10 +8,17 @@ reaches the user's sockets in every process. Each socket is in two rooms:
 
 Presence and "end these sockets" orders go through `Presence` and `Control`,
 which are in-process for one process and on Redis for several.
+
+A socket is in its rooms from the moment its connect handler registers it,
+before the connect has completed: an order to end its session that arrives
+while it is still connecting is remembered (`LocalSocket.ended`) and carried
+out as soon as python-socketio reports it connected. No socket outlives its
+session, whatever the timing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,6 +27,7 @@ from typing import Any
 
 import socketio
 
+from chatapp.realtime.acks import after_ack
 from chatapp.realtime.control import Control, Order
 from chatapp.realtime.presence import Presence
 from chatapp.realtime.ratelimit import TokenBucket
@@ -30,6 +38,8 @@ NAMESPACE = "/"
 
 #: Whose sockets hear about a user's presence: the social layer answers "their friends".
 Audience = Callable[[str], Awaitable[Iterable[str]]]
+#: The user as shown to others (`{"id", "username", "display_name"}`), looked up now.
+Profile = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
 def user_room(user_id: str) -> str:
@@ -44,13 +54,19 @@ async def nobody(user_id: str) -> Iterable[str]:
     return ()
 
 
+async def only_id(user_id: str) -> dict[str, Any]:
+    return {"id": user_id}
+
+
 @dataclass
 class LocalSocket:
     """What this process knows of one of its sockets."""
 
-    user: dict[str, Any]
+    user_id: str
     session_id: str
     events: TokenBucket
+    #: Why its session ended while it was still connecting: end it once connected.
+    ended: str | None = None
 
 
 class UserSockets:
@@ -61,6 +77,7 @@ class UserSockets:
         self._local: dict[str, LocalSocket] = {}
         #: Set by the social layer; until then presence is announced to no one.
         self.audience: Audience = nobody
+        self.profile: Profile = only_id
 
     async def start(self) -> None:
         # Presence first: it fails fast (connect timeout) when Redis is down.
@@ -100,18 +117,47 @@ class UserSockets:
     # -- ending sessions ----------------------------------------------------------------
 
     async def end_session(self, session_id: str, reason: str) -> None:
-        """Send `session:ended` to every socket of the session, then disconnect them, everywhere."""
-        await self.control.publish({"end": session_room(session_id), "reason": reason})
+        """Send `session:ended` to every socket of the session, then disconnect them, everywhere.
 
-    async def disconnect_all(self) -> None:
-        """Disconnect this process's sockets, their presence updated: before shutting down."""
-        for sid in list(self._local):
-            await self.sio.disconnect(sid, ignore_queue=True)
+        Ended by one of its own sockets' events (`auth:logout`), that socket gets its ack first.
+        """
+        order = {"end": session_room(session_id), "reason": reason}
+        await after_ack(lambda: self.control.publish(order))
+
+    async def close_all(self, within: float) -> None:
+        """Close this process's connections so that clients come back: before shutting down.
+
+        An engine.io close, not a Socket.IO disconnect: a client told "the
+        server disconnected you" does not retry, one whose transport closed
+        reconnects (to the next process, after a restart) by itself. Presence
+        is updated as for any disconnect. python-engineio then waits for each
+        close packet to be taken, which a client already gone never does:
+        bounded by `within`.
+        """
+        eio_sids = [self.sio.manager.eio_sid_from_sid(sid, NAMESPACE) for sid in self._local]
+        closing = [asyncio.ensure_future(self.sio.eio.disconnect(e)) for e in eio_sids if e]
+        if closing:
+            await asyncio.wait(closing, timeout=within)
 
     async def end_local_socket(self, sid: str, reason: str) -> None:
-        """End one socket of this process: tell it why, then disconnect it."""
+        """End one socket of this process: tell it why, then disconnect it.
+
+        A socket still connecting cannot be disconnected yet: it is marked, and
+        `connected` ends it the moment its connect completes.
+        """
+        if not self.sio.manager.is_connected(sid, NAMESPACE):
+            socket = self._local.get(sid)
+            if socket is not None:
+                socket.ended = reason
+            return
         await self.sio.emit("session:ended", {"reason": reason}, to=sid, ignore_queue=True)
         await self.sio.disconnect(sid, ignore_queue=True)
+
+    async def connected(self, sid: str) -> None:
+        """Called once a socket's connect has completed: end it if its session ended meanwhile."""
+        socket = self._local.get(sid)
+        if socket is not None and socket.ended is not None:
+            await self.end_local_socket(sid, socket.ended)
 
     async def _carry_out(self, order: Order) -> None:
         room = order.get("end")
@@ -128,9 +174,16 @@ class UserSockets:
         quiet ones. One store read per live session, not per socket.
         """
         by_session: dict[str, list[str]] = {}
-        for sid, socket in list(self._local.items()):
-            by_session.setdefault(socket.session_id, []).append(sid)
-        ended = 0
+        strays = []
+        for sid, _ in list(self.sio.manager.get_participants(NAMESPACE, None)):
+            socket = self._local.get(sid)
+            if socket is None:  # connected here, yet never registered: no session vouches for it
+                strays.append(sid)
+            else:
+                by_session.setdefault(socket.session_id, []).append(sid)
+        for sid in strays:
+            await self.end_local_socket(sid, "unauthorized")
+        ended = len(strays)
         for session_id, sids in by_session.items():
             if await store.load(session_id) is None:
                 for sid in sids:
@@ -144,22 +197,31 @@ class UserSockets:
         return self._local.get(sid)
 
     async def joined(self, sid: str, socket: LocalSocket) -> None:
-        """A socket of this logged-in user connected here."""
+        """A socket of this logged-in user is connecting here: its rooms, its presence.
+
+        Undo with `left` if the connect is refused after this.
+        """
         self._local[sid] = socket
-        await self.sio.enter_room(sid, user_room(socket.user["id"]))
+        await self.sio.enter_room(sid, user_room(socket.user_id))
         await self.sio.enter_room(sid, session_room(socket.session_id))
-        if await self.presence.joined(socket.user["id"], socket.user):
-            await self._announce(socket.user, online=True)
+        if await self.presence.joined(socket.user_id):
+            await self._announce(socket.user_id, online=True)
 
     async def left(self, sid: str) -> None:
-        """A socket disconnected here (python-socketio drops its rooms itself)."""
+        """A socket disconnected here, or its connect was refused after `joined`."""
         socket = self._local.pop(sid, None)
-        if socket is not None and await self.presence.left(socket.user["id"]):
-            await self._announce(socket.user, online=False)
+        if socket is None:
+            return
+        await self.sio.leave_room(sid, user_room(socket.user_id))
+        await self.sio.leave_room(sid, session_room(socket.session_id))
+        if await self.presence.left(socket.user_id):
+            await self._announce(socket.user_id, online=False)
 
-    async def _announce(self, user: dict[str, Any], *, online: bool) -> None:
-        friends = await self.audience(user["id"])
-        await self.push_to_users(friends, "presence", {"user": user, "online": online})
+    async def _announce(self, user_id: str, *, online: bool) -> None:
+        friends = list(await self.audience(user_id))
+        if friends:
+            user = await self.profile(user_id) or {"id": user_id}
+            await self.push_to_users(friends, "presence", {"user": user, "online": online})
 
-    async def _announce_offline(self, user_id: str, user: dict[str, Any]) -> None:
-        await self._announce({"id": user_id, **user}, online=False)
+    async def _announce_offline(self, user_id: str) -> None:
+        await self._announce(user_id, online=False)

@@ -7,11 +7,15 @@ emits to every process, and presence and control orders live on that Redis.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+from socketio import packet
 
 from chatapp.backends import connect_redis
+from chatapp.errors import ApiError
+from chatapp.realtime.acks import collecting_after_ack
 from chatapp.realtime.control import LocalControl, RedisControl
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.presence import LocalPresence, RedisPresence
@@ -42,6 +46,54 @@ class RedisQueueManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.connected = True
 
 
+#: Names python-socketio dispatches to lifecycle handlers: never a client's event.
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+
+
+class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server with three dispatch rules it lacks.
+
+    - A client event with a reserved name (`disconnect`, `connect`, ...) is
+      refused with an `unknown_event` ack. python-socketio dispatches client
+      events and its own lifecycle calls through one path, so a client
+      emitting "disconnect" would otherwise run the server's disconnect
+      handler while its socket stays open.
+    - Work an event handler gave `after_ack` (chatapp.realtime.acks) runs
+      after its ack is queued, so the packet queue orders the two.
+    - `on_connected(sid)` runs once a connect has completed (python-socketio
+      marks a socket connected only after its connect handler returns; until
+      then it cannot be disconnected).
+
+    These override two methods of python-socketio 5.x's AsyncServer
+    (`_handle_event_internal`, `_handle_connect`); tests/test_sockets.py pins them.
+    """
+
+    #: Set by whoever owns the sockets (build_realtime: the registry).
+    on_connected: Callable[[str], Awaitable[None]]
+
+    async def _handle_event_internal(
+        self, server: Any, sid: str, eio_sid: str, data: Any, namespace: str, id: Any
+    ) -> None:
+        event = data[0] if isinstance(data, list) and data else None
+        if not isinstance(event, str) or event in RESERVED_EVENTS:
+            if id is not None:
+                refusal = ApiError(400, "unknown_event", "unknown event").answer.ack()
+                ack = self.packet_class(packet.ACK, namespace=namespace, id=id, data=[refusal])
+                await self._send_packet(eio_sid, ack)
+            return
+        async with collecting_after_ack():
+            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
+        await super()._handle_connect(eio_sid, namespace, data)
+        namespace = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is not None and self.manager.is_connected(sid, namespace):
+            await self.on_connected(sid)
+
+
 def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
     queue = settings.socketio.message_queue
     timeout = settings.redis.timeout
@@ -52,7 +104,7 @@ def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
     def origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
         return origins.allows(origin, environ["tornado.handler"].request)
 
-    sio = socketio.AsyncServer(
+    sio = ChatServer(
         async_mode="tornado",
         client_manager=manager,
         cors_allowed_origins=origin_allowed,
@@ -67,5 +119,8 @@ def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
         client = connect_redis(queue, timeout)
         beat = settings.socketio.presence_heartbeat
         presence = RedisPresence(client, heartbeat=beat, dead_after=3 * beat)
-        return UserSockets(sio, presence, RedisControl(client))
-    return UserSockets(sio, LocalPresence(), LocalControl())
+        sockets = UserSockets(sio, presence, RedisControl(client))
+    else:
+        sockets = UserSockets(sio, LocalPresence(), LocalControl())
+    sio.on_connected = sockets.connected
+    return sockets

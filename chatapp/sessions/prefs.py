@@ -1,20 +1,32 @@
-"""Session preferences: what a client may set, over HTTP or a socket alike."""
+"""Session preferences: what a client may set, over HTTP or a socket alike.
+
+Each preference is a session key of its own (`pref:theme`), so setting one
+is a blind write: two tabs setting the theme at once both succeed, the later
+wins, and setting one preference never races with setting another.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from chatapp.errors import ApiError
 
 THEMES = ("light", "dark")
 DEFAULTS: dict[str, Any] = {"theme": "light"}
+_PREFIX = "pref:"
 
 
 def prefs_of(data: Mapping[str, Any]) -> dict[str, Any]:
     """The prefs in session data, defaults filled in."""
-    stored = data.get("prefs")
-    return {**DEFAULTS, **(stored if isinstance(stored, dict) else {})}
+    return {name: data.get(_PREFIX + name, default) for name, default in DEFAULTS.items()}
+
+
+def set_prefs(session: MutableMapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """Write these (checked) prefs to the session; all the prefs afterwards."""
+    for name, value in wanted.items():
+        session[_PREFIX + name] = value
+    return prefs_of(session)
 
 
 def parse_prefs(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,11 +1,24 @@
 """The session as request handlers and socket events see it, and its cookie.
 
 A `Session` is one request's (or one socket event's) view of a stored
-session: it remembers which keys were set or deleted and saves exactly those
-as one patch against the revision it loaded, so concurrent requests and
-socket events of one client never overwrite each other's keys. Nothing is
-written for a request that changed nothing, and an anonymous visitor gets a
-stored session (and a cookie) only when something is first written.
+session, and the one write path for both transports. It remembers what was
+written and saves exactly those keys as one patch when the request ends
+(`commit`), so concurrent requests and socket events of one client never
+overwrite each other's keys:
+
+- `session[key] = value` is a *blind* write: its value does not depend on
+  what was read, so it is never refused for a conflict; the later write wins.
+- `session.edit(change)` is a read-modify-write: if another writer changed a
+  key it writes meanwhile, `change` runs again on the fresh data, a bounded
+  number of times (a conflict is reported only after that: practically never).
+
+`commit` costs at most one store write, renewal included: a save renews the
+idle expiry itself, and a request that wrote nothing renews it only once per
+`touch_interval`. An anonymous visitor gets a stored session (and a cookie)
+only when something is first written.
+
+The session holds the user's id, never a copy of the user: who that is (their
+display name) comes from the data layer, so a rename shows in every login.
 
 The cookie holds only the session id, signed with Tornado's signed values.
 Its signature is checked before any store access and the id's exact format
@@ -15,6 +28,9 @@ adopted: the next write issues a fresh one.
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import random
 import re
 import secrets
 import time
@@ -23,12 +39,25 @@ from typing import Any
 
 from tornado.web import decode_signed_value
 
-from stores.base import DELETED, USER_ID_KEY, SessionRecord, SessionStore, check_key, encode_value
+from stores.base import (
+    DELETED,
+    USER_ID_KEY,
+    SessionRecord,
+    SessionStore,
+    changed_keys,
+    check_key,
+    encode_value,
+)
+from stores.errors import SessionConflict, SessionGone
 
 COOKIE_NAME = "chatapp_session"
 #: Called with (session id, reason) once a session id is ended: its sockets must end too.
 EndHook = Callable[[str, str], Awaitable[None]]
-_ID_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 256 bits
+#: A read-modify-write: changes the session data in place, from what it finds there.
+Edit = Callable[[dict[str, Any]], None]
+#: How often a read-modify-write is re-applied on fresh data before `SessionConflict`.
+SAVE_ATTEMPTS = 20
+_ID_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32): 256 bits
 
 
 def new_session_id() -> str:
@@ -38,18 +67,26 @@ def new_session_id() -> str:
 class Session(MutableMapping[str, Any]):
     """Dict-like session data; assign values, don't mutate them in place.
 
-    An in-place change to a nested value (`session["prefs"]["theme"] = ...`)
-    is not seen; assign the whole value instead, as with Flask's session.
+    An in-place change to a nested value (`session["cart"].append(...)`) is
+    not seen; assign the whole value, or use `edit` when the new value is
+    computed from the old one.
     """
 
     def __init__(
-        self, store: SessionStore, record: SessionRecord | None, on_end: EndHook | None = None
+        self,
+        store: SessionStore,
+        record: SessionRecord | None,
+        *,
+        touch_interval: float,
+        on_end: EndHook | None = None,
     ) -> None:
         self._store = store
+        self._touch_interval = touch_interval
         self._on_end = on_end
         self._record = record
         self._data: dict[str, Any] = dict(record.data) if record else {}
-        self._changes: dict[str, Any] = {}
+        #: What this request wrote, in order: (key, value or DELETED) pairs and edits.
+        self._writes: list[tuple[str, Any] | Edit] = []
         #: True once the id changed (created, regenerated) and the cookie must be sent.
         self.id_changed = False
         #: True once destroyed; the cookie must be cleared.
@@ -63,17 +100,30 @@ class Session(MutableMapping[str, Any]):
     def __setitem__(self, key: str, value: Any) -> None:
         encode_value(check_key(key), value)  # refuse what cannot be stored now, not at save
         self._data[key] = value
-        self._changes[key] = value
+        self._writes.append((key, value))
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
-        self._changes[key] = DELETED
+        self._writes.append((key, DELETED))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 
     def __len__(self) -> int:
         return len(self._data)
+
+    def edit(self, change: Edit) -> None:
+        """Apply a read-modify-write now; re-applied on fresh data if it meets a conflict.
+
+        `change` may run several times, so it must have no other effect, and its
+        result may depend only on the keys it writes (the store checks those).
+        """
+        data = _replayed(self._data, [change])
+        for key, value in changed_keys(self._data, data).items():
+            if value is not DELETED:
+                encode_value(check_key(key), value)
+        self._data = data
+        self._writes.append(change)
 
     # -- state ------------------------------------------------------------------------
 
@@ -88,33 +138,67 @@ class Session(MutableMapping[str, Any]):
         return value if isinstance(value, str) else None
 
     @property
-    def changed(self) -> bool:
-        return bool(self._changes)
-
-    @property
     def record(self) -> SessionRecord | None:
         """What was last loaded or saved: revision and expiry."""
         return self._record
 
     # -- persistence ------------------------------------------------------------------
 
-    async def save(self) -> None:
-        """Store the changed keys as one patch; create the session on its first write.
+    async def commit(self) -> None:
+        """End of a request or socket event: save what was written, else renew if due.
 
-        Raises SessionConflict or SessionGone from the store; on success the
-        view holds the stored data, other writers' keys included.
+        At most one store write. Raises SessionGone if the session ended
+        meanwhile, SessionConflict only if an edit lost `SAVE_ATTEMPTS` times.
         """
-        if not self._changes or self.ended:
-            return
+        if not await self.save():
+            await self.renew_if_due()
+
+    async def save(self) -> bool:
+        """Store what was written as one patch (creating the session on its first write).
+
+        True if a write was made; on success the view holds the stored data,
+        other writers' keys included.
+        """
+        writes, self._writes = self._writes, []
+        if not writes or self.ended:
+            return False
         if self._record is None:
             self._record = await self._store.create(new_session_id(), self._data)
             self.id_changed = True
         else:
-            self._record = await self._store.save(
-                self._record.id, self._changes, base_revision=self._record.revision
-            )
+            saved = await self._save_patch(self._record, writes)
+            if saved is None:
+                return False
+            self._record = saved
         self._data = dict(self._record.data)
-        self._changes = {}
+        return True
+
+    async def _save_patch(
+        self, record: SessionRecord, writes: list[tuple[str, Any] | Edit]
+    ) -> SessionRecord | None:
+        checked = any(callable(write) for write in writes)
+        data = self._data
+        for attempt in range(SAVE_ATTEMPTS):
+            changes = changed_keys(record.data, data)
+            if not changes:
+                return None
+            base = record.revision if checked else None
+            try:
+                return await self._store.save(record.id, changes, base_revision=base)
+            except SessionConflict as conflict:
+                last = conflict
+            # Full jitter spreads the retries of many contending writers.
+            await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+            fresh = await self._store.load(record.id)
+            if fresh is None:
+                raise SessionGone(record.id)
+            record, data = fresh, _replayed(fresh.data, writes)
+        raise last
+
+    async def log_in(self, user_id: str) -> None:
+        """Bind the user to this session under a new id (see `regenerate`)."""
+        self[USER_ID_KEY] = user_id
+        await self.regenerate()
 
     async def regenerate(self) -> None:
         """Move the data, unsaved changes included, to a new id; destroy the old id.
@@ -126,7 +210,7 @@ class Session(MutableMapping[str, Any]):
         old = self._record
         self._record = await self._store.create(new_session_id(), self._data)
         self._data = dict(self._record.data)
-        self._changes = {}
+        self._writes = []
         self.id_changed = True
         if old is not None:
             await self._end(old.id, "regenerated")
@@ -137,7 +221,7 @@ class Session(MutableMapping[str, Any]):
             await self._end(self._record.id, reason)
         self._record = None
         self._data = {}
-        self._changes = {}
+        self._writes = []
         self.ended = True
 
     async def _end(self, session_id: str, reason: str) -> None:
@@ -145,7 +229,7 @@ class Session(MutableMapping[str, Any]):
         if self._on_end is not None:
             await self._on_end(session_id, reason)
 
-    async def renew_if_due(self, touch_interval: float) -> None:
+    async def renew_if_due(self) -> None:
         """Renew the idle expiry if at least `touch_interval` passed since the last renewal.
 
         Throttled so that a busy client costs a store write per interval, not per request.
@@ -154,13 +238,27 @@ class Session(MutableMapping[str, Any]):
         if record is None or self.ended:
             return
         wanted = min(time.time() + self._store.idle_timeout, record.deadline)
-        if wanted - record.expires_at < touch_interval:
+        if wanted - record.expires_at < self._touch_interval:
             return
         expires_at = await self._store.touch(record.id)
-        if expires_at is not None:
-            self._record = SessionRecord(
-                record.id, record.data, record.revision, expires_at, record.deadline
-            )
+        if expires_at is None:
+            raise SessionGone(record.id)
+        self._record = SessionRecord(
+            record.id, record.data, record.revision, expires_at, record.deadline
+        )
+
+
+def _replayed(data: Mapping[str, Any], writes: list[tuple[str, Any] | Edit]) -> dict[str, Any]:
+    """`data` with these writes applied in order, on a deep copy."""
+    result = copy.deepcopy(dict(data))
+    for write in writes:
+        if callable(write):
+            write(result)
+        elif write[1] is DELETED:
+            result.pop(write[0], None)
+        else:
+            result[write[0]] = copy.deepcopy(write[1])
+    return result
 
 
 class SessionCookies:
@@ -197,17 +295,17 @@ class SessionCookies:
             session_id = decoded.decode("ascii")
         except UnicodeDecodeError:
             return None
-        return session_id if _ID_FORMAT.match(session_id) else None
+        return session_id if _ID_FORMAT.fullmatch(session_id) else None
 
     async def load(self, cookie_value: str | None) -> Session:
         """The session a cookie names, or an anonymous one; nothing is stored for either."""
         session_id = self.session_id(cookie_value)
         record = await self.store.load(session_id) if session_id else None
-        return Session(self.store, record, self.on_end)
+        return self.session(record)
 
     def session(self, record: SessionRecord | None) -> Session:
         """A view of a record loaded elsewhere (a socket event), with the same end hook."""
-        return Session(self.store, record, self.on_end)
+        return Session(self.store, record, touch_interval=self.touch_interval, on_end=self.on_end)
 
     @property
     def cookie_attributes(self) -> Mapping[str, Any]:

@@ -28,6 +28,11 @@ class Social:
             raise ApiError(404, "unknown_user", f"no user {username[:32]!r}")
         return account.user
 
+    async def profile(self, user_id: str) -> dict[str, Any] | None:
+        """The user as others see them, or None if there is no such user."""
+        user = await self.db.user(user_id)
+        return user.public() if user else None
+
     # -- friends ----------------------------------------------------------------------------
 
     async def befriend(self, user: User, username: str) -> str:

@@ -59,14 +59,19 @@ class SQLiteDatabase(Database):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db.row_factory = sqlite3.Row
+        # First: another process switching the file to WAL or migrating it holds a
+        # lock for a moment; wait for it rather than fail with "database is locked".
+        db.execute("PRAGMA busy_timeout = 5000")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 5000")
         db.isolation_level = "DEFERRED"
         return db
 
     async def prepare(self) -> None:
         def migrate(db: sqlite3.Connection) -> None:
+            # The write lock first, then the version: a second process starting at the
+            # same moment waits here and then finds the schema already up to date.
+            db.execute("BEGIN IMMEDIATE")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in filter(str.strip, script.split(";")):
