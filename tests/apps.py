@@ -26,9 +26,9 @@ from chatapp.settings import (
     Settings,
     SocketIOSettings,
 )
-from handlers import make_app
 from chatapp.social.base import UsernameTaken
 from chatapp.social.models import User
+from handlers import make_app
 from handlers.base import ApiHandler
 from handlers.socket_events import Event
 from stores.base import SessionStore

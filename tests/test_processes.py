@@ -20,8 +20,8 @@ from chatapp.sessions.session import COOKIE_NAME, new_session_id
 from chatapp.settings import load_settings
 from stores.base import SessionStore
 from tests.apps import ServeApp, app_settings, leave
-from tests.processes import AppProcess
 from tests.helpers import eventually
+from tests.processes import AppProcess
 
 SECRET = "s" * 48  # what AppProcess gives every process
 
