@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import tornado.web
 from redis.exceptions import RedisError
 from tornado.ioloop import PeriodicCallback
+from tornado.log import access_log
 
 from chatapp.accounts.service import Accounts
 from chatapp.backends import (
@@ -26,7 +28,7 @@ from chatapp.backends import (
     redacted,
     store_setting,
 )
-from chatapp.errors import BackendUnavailable
+from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import build_realtime
 from chatapp.sessions.cookie_secret import resolve_cookie_secret
@@ -38,6 +40,24 @@ from stores.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+_SID = re.compile(r"([?&]sid=)[^&]*")
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log line, with any engine.io `sid` (a bearer token) masked."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    request = handler.request
+    uri = _SID.sub(r"\1***", request.uri or "")
+    access_log.log(
+        level,
+        "%d %s %s (%s) %.2fms",
+        status,
+        request.method,
+        uri,
+        request.remote_ip,
+        1000.0 * request.request_time(),
+    )
 
 
 class ChatApp(tornado.web.Application):
@@ -74,6 +94,7 @@ class ChatApp(tornado.web.Application):
             routes,
             cookie_secret=secret,
             login_url="/login",
+            log_function=log_request,
             xsrf_cookies=True,
             xsrf_cookie_kwargs={
                 "samesite": "Lax",
@@ -82,7 +103,7 @@ class ChatApp(tornado.web.Application):
             },
             template_path=str(ROOT / "templates"),
             static_path=str(ROOT / "static"),
-            websocket_max_message_size=config.server.max_message_size,
+            websocket_max_message_size=config.socketio.max_message_size,
             **tornado_settings,
         )
 
@@ -143,7 +164,7 @@ class ChatApp(tornado.web.Application):
         for part, (ping, where) in checks.items():
             try:
                 await asyncio.wait_for(ping(), timeout=bound)
-            except (StoreUnavailable, RedisError, OSError, TimeoutError) as exc:
+            except (StoreUnavailable, ServiceUnavailable, RedisError, OSError, TimeoutError) as exc:
                 failing[part] = (
                     f"{part.replace('_', ' ')} ({where}) is unavailable: {exc or 'timed out'}"
                 )

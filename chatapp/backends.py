@@ -12,7 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from chatapp.errors import BackendUnavailable
+from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.settings import Settings
 from chatapp.social.base import Database
 from stores.base import SessionStore
@@ -113,7 +113,7 @@ async def open_database(db: Database, settings: Settings) -> None:
     """Check the database answers and migrate it; BackendUnavailable otherwise."""
     try:
         await db.prepare()
-    except (StoreUnavailable, OSError, sqlite3.Error) as exc:
+    except (ServiceUnavailable, OSError, sqlite3.Error) as exc:
         raise BackendUnavailable(
             "[database] url", redacted(settings.database.url), str(exc)
         ) from None

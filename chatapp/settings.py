@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
-import logging
+import difflib
 import os
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chatapp.errors import ConfigError
-
-log = logging.getLogger(__name__)
 
 STORES = ("memory", "file", "mongodb", "redis")
 MONGODB_DRIVERS = ("pymongo", "motor")
@@ -46,7 +44,7 @@ class ServerSettings:
     secure_cookies: bool = False
     #: Trust X-Forwarded-Proto/-For from a TLS proxy in front (and only then).
     behind_proxy: bool = False
-    #: The largest HTTP body and the largest Socket.IO message, on both transports.
+    #: The largest HTTP request body (else 413).
     max_message_size: int = _size(default=64 * 1024)
 
 
@@ -55,12 +53,17 @@ class SessionSettings:
     store: str = "file"
     idle_timeout: float = _duration(default=30 * 60)
     absolute_timeout: float = _duration(default=7 * 86400)
-    #: Renew the idle expiry at most once per this interval, per session or socket.
-    touch_interval: float = _duration(default=60)
+    #: Renew the idle expiry at most once per this interval, per session. 0 (the
+    #: default) follows idle_timeout: min(1 minute, idle_timeout / 2).
+    touch_interval: float = _duration(default=0)
     #: How often the memory and file stores are swept of expired sessions.
     sweep_interval: float = _duration(default=60)
     file_dir: str = "var/sessions"
     memory_max_sessions: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.touch_interval == 0:  # a default that follows the key it depends on
+            object.__setattr__(self, "touch_interval", min(60.0, self.idle_timeout / 2))
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,10 @@ class RedisSettings:
 class SocketIOSettings:
     message_queue: str = ""
     allowed_origins: tuple[str, ...] = ()
+    #: The largest Socket.IO message, both transports (python-socketio's and Node's
+    #: default); a larger one closes its connection. Fields have their own, smaller
+    #: limits, answered with an ok:false ack.
+    max_message_size: int = _size(default=1024 * 1024)
     #: Per socket: a steady rate of events and a burst above it.
     events_per_second: float = 20
     event_burst: int = 40
@@ -140,14 +147,49 @@ def load_settings(
             parser.read(path, encoding="utf-8")
         except configparser.Error as exc:
             raise ConfigError(str(path), f"not a valid settings file: {exc.message}") from None
+    classes = typing.get_type_hints(Settings)
+    _refuse_unknown_names(parser, classes, environ)
     sections = {}
-    for name, cls in typing.get_type_hints(Settings).items():
+    for name, cls in classes.items():
         raw = dict(parser[name]) if parser.has_section(name) else {}
         sections[name] = _section(name, cls, raw, environ, (overrides or {}).get(name, {}))
-    for name in parser.sections():
-        if name not in sections:
-            log.warning("settings: unknown section [%s] ignored", name)
     return Settings(**sections)
+
+
+#: Environment variables that start with CHATAPP_ but are not settings.
+_OTHER_VARIABLES = ("CHATAPP_TEST_",)
+
+
+def _refuse_unknown_names(
+    parser: configparser.ConfigParser, classes: dict[str, type], environ: Mapping[str, str]
+) -> None:
+    """A typo must not silently fall back to a default (say, the file store)."""
+    known = {
+        f"[{name}] {spec.name}": f"CHATAPP_{name}_{spec.name}".upper()
+        for name, cls in classes.items()
+        for spec in dataclasses.fields(cls)
+    }
+    for section in parser.sections():
+        if section not in classes:
+            raise ConfigError(f"[{section}]", "unknown section" + _did_you_mean(section, classes))
+        for key in parser[section]:
+            if f"[{section}] {key}" not in known:
+                names = [spec.name for spec in dataclasses.fields(classes[section])]
+                raise ConfigError(f"[{section}] {key}", "unknown key" + _did_you_mean(key, names))
+    variables = {*known.values(), "CHATAPP_COOKIE_SECRET"}
+    for variable in environ:
+        if (
+            variable.startswith("CHATAPP_")
+            and variable not in variables
+            and not variable.startswith(_OTHER_VARIABLES)
+        ):
+            hint = _did_you_mean(variable, variables)
+            raise ConfigError(variable, "unknown environment variable" + hint)
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def parse_size(text: str) -> int:
@@ -170,9 +212,6 @@ def _section(
     name: str, cls: type, raw: dict[str, str], environ: Mapping[str, str], given: Mapping[str, Any]
 ) -> Any:
     values: dict[str, Any] = {}
-    known = {f.name for f in dataclasses.fields(cls)}
-    for key in raw.keys() - known:
-        log.warning("settings: unknown key [%s] %s ignored", name, key)
     for spec in dataclasses.fields(cls):
         if spec.name in given:
             values[spec.name] = given[spec.name]
@@ -215,9 +254,11 @@ def _cast(key: str, spec: dataclasses.Field[Any], text: str) -> Any:
     except (ValueError, KeyError):
         if spec.metadata.get("size"):
             hint = "a size such as 65536, 64k or 1m"
+        elif spec.metadata.get("duration"):
+            hint = "a duration: a number with s, m, h or d (90s, 30m, 12h, 7d)"
         else:
             hint = {"int": "a whole number", "float": "a number", "bool": "true or false"}.get(
-                kind, "a duration such as 90s, 30m, 12h or 7d"
+                kind, "text"
             )
         raise ConfigError(key, f"{text!r} is not {hint}") from None
 
@@ -254,8 +295,12 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"[socketio] {key}", "must be more than 0")
     if not 4 <= settings.accounts.bcrypt_cost <= 16:
         raise ConfigError("[accounts] bcrypt_cost", "must be between 4 and 16")
-    if settings.server.max_message_size < 1024:
-        raise ConfigError("[server] max_message_size", "must be at least 1k")
+    for section, size in (
+        ("server", settings.server.max_message_size),
+        ("socketio", settings.socketio.max_message_size),
+    ):
+        if size < 1024:
+            raise ConfigError(f"[{section}] max_message_size", "must be at least 1k")
     if not 0 <= settings.server.port <= 65535:
         raise ConfigError("[server] port", "must be between 0 and 65535")
     if settings.mongodb.driver not in MONGODB_DRIVERS:

@@ -1,4 +1,5 @@
-// chatapp in the browser: shared helpers, the socket, and the page's own module.
+// chatapp in the browser: shared helpers and the page's one socket. Each page's module
+// (static/pages/*.js, the page's entry point) imports this file, so it runs once per tab.
 // User text is only ever inserted as text (textContent, text nodes): never as HTML.
 
 const xsrf = () => (document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/) || [])[1] || "";
@@ -95,8 +96,15 @@ export function emit(event, data) {
   });
 }
 
+/** What a refused connect means to the person (the server's refusal codes). */
+const REFUSALS = {
+  too_many_sockets: "Too many open chatapp tabs: close some, then reload this one to get live updates.",
+  unavailable: "The server is having trouble; live updates will resume shortly…",
+};
+
 if (socket) {
   let connectedBefore = false;
+  let sessionEnded = false;
   socket.on("connect", () => {
     if (connectedBefore) {
       say("");
@@ -105,11 +113,21 @@ if (socket) {
     }
     connectedBefore = true;
   });
-  socket.on("disconnect", () => say("Connection lost; reconnecting…"));
+  socket.on("disconnect", (reason) => {
+    if (sessionEnded) return;
+    say("Connection lost; reconnecting…");
+    // A server that says goodbye is not retried by the client: a restarting server
+    // closes transports instead, but whatever the cause, this page comes back by itself.
+    if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+  });
   socket.on("connect_error", (error) => {
-    if (error.message === "unauthorized") location.assign("/login");
+    if (error.message === "unauthorized") return location.assign("/login");
+    say(REFUSALS[error.message] || "Cannot reach the server; retrying…");
+    // A refusal by the server is final for the client; retry ourselves, unhurried.
+    if (!socket.active) setTimeout(() => socket.connect(), 5000);
   });
   socket.on("session:ended", () => {
+    sessionEnded = true;
     say("Your session has ended. Taking you to the login page…");
     document.body.classList.add("ended");
     setTimeout(() => location.assign("/login"), 300);
@@ -143,4 +161,3 @@ document.getElementById("logout")?.addEventListener("click", async () => {
 });
 
 refreshBell();
-import(`./pages/${document.body.dataset.page}.js`);

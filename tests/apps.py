@@ -34,6 +34,7 @@ from handlers.socket_events import Event
 from stores.base import SessionStore
 from tests.client import Browser
 from tests.conftest import StoreFactory
+from tests.helpers import RecordingClient
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -96,15 +97,13 @@ class Running:
         *,
         origin: str | None = None,
         events: tuple[str, ...] = (),
-    ) -> socketio.AsyncClient:
+    ) -> RecordingClient:
         """A connected client that records the named server events in `client.received`."""
-        client = socketio.AsyncClient(reconnection=False)
-        client.received = {name: [] for name in events}  # type: ignore[attr-defined]
-        for name in events:
-            client.on(name, client.received[name].append)  # type: ignore[attr-defined]
-        headers = {}
+        cookies = {}
         if browser is not None and COOKIE_NAME in browser.cookies:
-            headers["Cookie"] = f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"
+            cookies[COOKIE_NAME] = browser.cookies[COOKIE_NAME]
+        client = RecordingClient(self.url, cookies=cookies, events=events)
+        headers = {}
         if origin is not None:
             headers["Origin"] = origin
         refusals: list[object] = []

@@ -7,7 +7,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import socketio
+from yarl import URL
 
 Ack = dict[str, Any]
 
@@ -32,10 +34,21 @@ async def call(client: socketio.AsyncClient, event: str, data: object = None) ->
 
 
 class RecordingClient(socketio.AsyncClient):  # type: ignore[misc]
-    """A Socket.IO client that records what the server sends for the named events."""
+    """A Socket.IO client that records what the server sends for the named events.
 
-    def __init__(self, events: tuple[str, ...] = (), **options: Any) -> None:
-        super().__init__(reconnection=False, **options)
+    Its cookies are sent with every request, as a browser sends them: the
+    server binds a polling connection to the session cookie of its handshake.
+    """
+
+    def __init__(
+        self, url: str, *, cookies: dict[str, str] | None = None, events: tuple[str, ...] = ()
+    ) -> None:
+        def http_session() -> aiohttp.ClientSession:
+            jar = aiohttp.CookieJar(unsafe=True)  # unsafe: cookies for an IP address too
+            jar.update_cookies(cookies or {}, URL(url))
+            return aiohttp.ClientSession(cookie_jar=jar)
+
+        super().__init__(reconnection=False, http_session=http_session)
         self.received: dict[str, list[Any]] = {name: [] for name in events}
         for name in events:
             self.on(name, self.received[name].append)

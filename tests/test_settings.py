@@ -53,13 +53,44 @@ def test_environment_beats_file_beats_default(tmp_path: Path) -> None:
     assert settings.socketio.allowed_origins == ("https://a.example", "https://b.example")
 
 
-def test_an_unknown_key_is_logged_not_fatal(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("text", "environ", "key", "hint"),
+    [
+        ("[session]\nstroe = redis\n", {}, "[session] stroe", "did you mean store?"),
+        ("[sesion]\nstore = redis\n", {}, "[sesion]", "did you mean session?"),
+        ("", {"CHATAPP_SESSION_STROE": "redis"}, "CHATAPP_SESSION_STROE", "CHATAPP_SESSION_STORE"),
+    ],
+)
+def test_a_typo_is_an_error_that_suggests_the_name(
+    tmp_path: Path, text: str, environ: dict[str, str], key: str, hint: str
 ) -> None:
+    """A misspelt store key must not silently fall back to the file store."""
     path = tmp_path / "settings.ini"
-    path.write_text("[session]\nstroe = redis\n")
-    assert load_settings(path, environ={}).session.store == "file"
-    assert "[session] stroe" in caplog.text
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, environ=environ)
+    assert error.value.key == key
+    assert hint in str(error.value)
+
+
+def test_test_variables_are_not_settings(tmp_path: Path) -> None:
+    environ = {"CHATAPP_TEST_MONGODB_URL": "mongodb://127.0.0.1:1/x"}
+    assert load_settings(tmp_path / "absent.ini", environ=environ) == Settings()
+
+
+def test_a_file_may_name_only_a_short_idle_timeout(tmp_path: Path) -> None:
+    """touch_interval's default follows idle_timeout: min(1 minute, half of it)."""
+    path = tmp_path / "settings.ini"
+    path.write_text("[session]\nidle_timeout = 2s\n")
+    assert load_settings(path, environ={}).session.touch_interval == 1
+    assert Settings().session.touch_interval == 60
+
+
+def test_duration_errors_list_the_units(tmp_path: Path) -> None:
+    path = tmp_path / "settings.ini"
+    path.write_text("[session]\nidle_timeout = 30 minutes\n")
+    with pytest.raises(ConfigError, match="s, m, h or d"):
+        load_settings(path, environ={})
 
 
 @pytest.mark.parametrize(

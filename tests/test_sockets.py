@@ -294,14 +294,32 @@ async def test_a_push_reaches_every_tab_of_the_user_only(start_app: StartApp) ->
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_an_oversized_message_ends_only_its_socket(
+async def test_an_oversized_field_is_refused_and_its_socket_lives(
+    start_app: StartApp, transport: str
+) -> None:
+    """100 KB fit in a message (1 MiB, python-socketio's and Node's cap); fields have limits."""
+    running = await start_app()
+    client = await running.socket(await running.login("alice"), transport)
+    for event, data, code in [
+        ("prefs:set", {"theme": "x" * 100_000}, "invalid_theme"),
+        ("chat:send", {"to": "bob", "text": "x" * 100_000}, "invalid_text"),
+        ("profile:rename", {"display_name": "x" * 100_000}, "invalid_display_name"),
+    ]:
+        ack = await call(client, event, data)
+        assert ack["ok"] is False and ack["error"]["code"] == code
+    assert client.connected and (await call(client, "session:get"))["ok"] is True
+    await leave(client)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_message_over_the_transport_cap_ends_only_its_socket(
     start_app: StartApp, transport: str
 ) -> None:
     running = await start_app()
     browser = await running.login("alice")
     sender = await running.socket(browser, transport)
     bystander = await running.socket(browser, transport)
-    limit = running.app.config.server.max_message_size
+    limit = running.app.config.socketio.max_message_size
     await sender.emit("prefs:set", {"theme": "x" * (limit + 1)})
     await eventually(lambda: not sender.connected)
     assert (await call(bystander, "session:get"))["ok"] is True

@@ -109,7 +109,7 @@ def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
         client_manager=manager,
         cors_allowed_origins=origin_allowed,
         cors_credentials=True,
-        max_http_buffer_size=settings.server.max_message_size,
+        max_http_buffer_size=settings.socketio.max_message_size,
         ping_interval=settings.socketio.ping_interval,
         ping_timeout=settings.socketio.ping_timeout,
         logger=False,

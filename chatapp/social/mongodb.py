@@ -12,18 +12,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
+from chatapp.errors import ServiceUnavailable
 from chatapp.social.base import Database, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
-from stores.mongodb import unavailable_on_network_errors
 
 SCHEMA_VERSION = 1
+
+
+@contextmanager
+def unavailable_on_network_errors() -> Iterator[None]:
+    """The driver's "no answer" errors as chatapp's own 503 error; others pass through."""
+    try:
+        yield
+    except PyMongoError as exc:
+        if isinstance(exc, ConnectionFailure) or getattr(exc, "timeout", False):
+            raise ServiceUnavailable(f"MongoDB did not answer ({type(exc).__name__})") from exc
+        raise
 
 
 class MongoDatabase(Database):
@@ -320,13 +332,21 @@ class MongoDatabase(Database):
     # -- helpers ---------------------------------------------------------------------------
 
     async def _next(self, kind: str) -> int:
-        doc = await self.db.counters.find_one_and_update(
-            {"_id": kind},
-            {"$inc": {"value": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(doc["value"])
+        # Two first inserts at once both try to create the counter: one wins, the other
+        # gets a duplicate key (mongod) or no document (some servers); it simply retries.
+        for _ in range(5):
+            try:
+                doc = await self.db.counters.find_one_and_update(
+                    {"_id": kind},
+                    {"$inc": {"value": 1}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                continue
+            if doc is not None:
+                return int(doc["value"])
+        raise ServiceUnavailable(f"MongoDB: the {kind} id counter could not be advanced")
 
     async def _users(self, user_ids: Iterable[str]) -> dict[str, User]:
         wanted = [i for i in {parse_id(u) for u in user_ids} if i is not None]

@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from chatapp.errors import ServiceUnavailable
 from chatapp.social.base import Database, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
 from chatapp.social.sqlite_schema import MIGRATIONS
-from stores.errors import StoreUnavailable
 
 T = TypeVar("T")
 
@@ -51,7 +51,7 @@ class SQLiteDatabase(Database):
                 with self._db:  # one transaction: committed, or rolled back on error
                     return work(self._db)
             except sqlite3.OperationalError as exc:  # locked past busy_timeout, disk, I/O
-                raise StoreUnavailable(f"SQLite at {self.path}: {exc}") from exc
+                raise ServiceUnavailable(f"SQLite at {self.path}: {exc}") from exc
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, in_worker)
 
