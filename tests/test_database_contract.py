@@ -61,6 +61,24 @@ async def test_usernames_are_unique_and_accounts_carry_the_hash(database: Databa
     assert await database.user(alice.id) == renamed
 
 
+async def test_first_inserts_at_once_on_a_fresh_database_all_get_ids(database: Database) -> None:
+    """Before: two sign-ups at once on a fresh MongoDB got None from the counter's upsert."""
+    users = await asyncio.gather(*(database.create_user(f"u{i}", "U", "h") for i in range(10)))
+    assert len({user.id for user in users}) == 10
+
+
+async def test_two_databases_on_one_fresh_sqlite_file_prepare_together(tmp_path: Path) -> None:
+    """Two processes starting at once on one file: the second waits for the first's schema."""
+    from chatapp.social.sqlite import SQLiteDatabase
+
+    first, second = (SQLiteDatabase(tmp_path / "shared.sqlite3") for _ in range(2))
+    await asyncio.gather(first.prepare(), second.prepare())
+    alice = await first.create_user("alice", "Alice", "h")
+    assert await second.user(alice.id) == alice
+    await first.close()
+    await second.close()
+
+
 async def test_user_search_is_by_username_prefix(database: Database) -> None:
     await make_users(database, "anna", "annabel", "bob", "an_x", "anx")
     assert [u.username for u in await database.search_users("ann", 10)] == ["anna", "annabel"]

@@ -47,6 +47,19 @@ async def test_the_shipped_settings_start_and_answer_healthz(tmp_path: Path) -> 
         assert app.stop() == 0
 
 
+async def test_two_processes_starting_together_share_one_sqlite_file(tmp_path: Path) -> None:
+    """Before: one of them exited with "database is locked"."""
+    shared = tmp_path / "shared.sqlite3"
+    text = f"[session]\nstore = memory\n[database]\nurl = sqlite:///{shared}\n"
+    apps = [AppProcess(tmp_path / name, text) for name in ("a", "b")]
+    try:
+        for app in apps:
+            assert (await get(app.wait_listening() + "/healthz"))[0] == 200
+    finally:
+        for app in apps:
+            assert app.stop() == 0
+
+
 def test_no_settings_file_means_the_embedded_defaults(tmp_path: Path) -> None:
     app = AppProcess(tmp_path, "")
     (tmp_path / "settings.ini").unlink()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,6 +32,25 @@ _FRIEND_IDS = """
     WHERE (low = :viewer OR high = :viewer) AND state = 'friends'
 """
 _CAN_SEE = f"p.author_id IN (SELECT :viewer UNION {_FRIEND_IDS})"
+
+
+def _use_wal(db: sqlite3.Connection, within: float = 5.0) -> None:
+    """Switch the file to WAL (once per file; it stays so), waiting out other processes.
+
+    The switch needs the file to itself, and SQLite answers "locked" at once
+    instead of waiting (busy_timeout does not apply), so this retries.
+    """
+    deadline = time.monotonic() + within
+    while db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+        else:
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("the file could not be switched to WAL")
 
 
 class SQLiteDatabase(Database):
@@ -59,10 +79,10 @@ class SQLiteDatabase(Database):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db.row_factory = sqlite3.Row
-        # First: another process switching the file to WAL or migrating it holds a
-        # lock for a moment; wait for it rather than fail with "database is locked".
+        # First: another process migrating the file holds a lock for a moment; wait
+        # for it rather than fail with "database is locked".
         db.execute("PRAGMA busy_timeout = 5000")
-        db.execute("PRAGMA journal_mode = WAL")
+        _use_wal(db)
         db.execute("PRAGMA foreign_keys = ON")
         db.isolation_level = "DEFERRED"
         return db

@@ -1,0 +1,165 @@
+"""Input a client can send is refused in the error shape, never answered with a 5xx.
+
+Found by probing: lone surrogates, deep nesting, Unicode digits, a trailing
+newline in a username. Then a property test sends generated JSON to every
+route and every socket event.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.apps import Running, ServeApp, app_settings, leave
+from tests.client import Browser, body
+from tests.helpers import RecordingClient, call
+
+PASSWORD = "correct horse battery"
+LONE_SURROGATE = '"\\ud800"'  # JSON text: valid JSON, but no encoding can carry it
+
+
+@pytest.fixture
+async def running(serve_app: ServeApp, tmp_path: Path) -> Running:
+    return await serve_app(app_settings(session={"store": "memory"}))
+
+
+async def member(running: Running, username: str) -> Browser:
+    browser = running.browser()
+    response = await browser.request(
+        "POST", "/api/signup", {"username": username, "password": PASSWORD}
+    )
+    assert response.code == 201, response.body
+    return browser
+
+
+def assert_refused(response: Any, status: int, code: str) -> None:
+    assert response.code == status, (response.code, response.body)
+    assert body(response)["error"]["code"] == code
+    assert body(response)["error"]["message"]
+
+
+async def test_lone_surrogates_are_invalid_text_on_both_transports(running: Running) -> None:
+    """Before: a 500 with a traceback from every text field, and internal_error acks."""
+    alice = await member(running, "alice")
+    post = body(await alice.request("POST", "/api/posts", {"text": "hello"}))["post"]
+    for method, path, template in [
+        ("POST", "/api/signup", '{"username": "bob", "password": %s}'),
+        ("POST", "/api/signup", '{"username": "bob", "password": "12345678", "display_name": %s}'),
+        ("POST", "/api/login", '{"username": %s, "password": "12345678"}'),
+        ("POST", "/api/posts", '{"text": %s}'),
+        ("POST", f"/api/posts/{post['id']}/comments", '{"text": %s}'),
+    ]:
+        response = await alice.request(method, path, template % LONE_SURROGATE)
+        assert_refused(response, 400, "invalid_text")
+    client = await running.socket(alice)
+    for event, data in [
+        ("chat:send", {"to": "alice", "text": "\ud800"}),
+        ("profile:rename", {"display_name": "\udfff x"}),
+    ]:
+        ack = await call(client, event, data)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_text", ack
+    assert (await call(client, "session:get"))["ok"] is True
+    await leave(client)
+
+
+async def test_deep_nesting_is_invalid_json_even_before_login(running: Running) -> None:
+    """Before: 60 KB of '[' raised RecursionError on /api/login: a 500."""
+    browser = running.browser()
+    assert_refused(await browser.request("POST", "/api/login", "[" * 60_000), 400, "invalid_json")
+    nested = '{"a": ' * 20 + "1" + "}" * 20
+    assert_refused(await browser.request("POST", "/api/login", nested), 400, "invalid_json")
+
+
+async def test_limits_are_ascii_digits_only(running: Running) -> None:
+    """Before: "²" and "①" passed str.isdigit(), then int() raised: a 500."""
+    alice = await member(running, "alice")
+    for limit in ["²", "①", "٣", "1_0", "+5", "0", "101", "-1"]:
+        response = await alice.request("GET", f"/api/feed?limit={quote(limit)}")
+        assert_refused(response, 400, "invalid_limit")
+    assert (await alice.request("GET", "/api/feed?limit=5")).code == 200
+
+
+async def test_a_username_is_matched_whole(running: Running) -> None:
+    """Before: "alice\\n" signed up: a look-alike of alice shown to her friends."""
+    await member(running, "alice")
+    for name in ["alice\n", "alice\r\n", "ali\u0441e", "al\u0131ce", "Alice", " alice"]:
+        response = await running.browser().request(
+            "POST", "/api/signup", {"username": name, "password": PASSWORD}
+        )
+        assert_refused(response, 400, "invalid_username")
+
+
+# -- generated input, to every route and event ---------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+FIELDS = ["username", "password", "display_name", "text", "theme", "ids", "to", "key"]
+BODIES = st.one_of(
+    JSON,
+    st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=4),
+    st.text(max_size=40).map(lambda text: {"text": text}),
+)
+ROUTES = [
+    ("PUT", "/api/prefs"),
+    ("POST", "/api/signup"),
+    ("POST", "/api/login"),
+    ("POST", "/api/posts"),
+    ("POST", "/api/posts/1/comments"),
+    ("POST", "/api/notifications/read"),
+    ("POST", "/api/friends/bob"),
+    ("DELETE", "/api/friends/bob"),
+    ("POST", "/api/logout"),
+    ("GET", "/api/feed"),
+]
+EVENTS = ["session:get", "prefs:set", "profile:rename", "chat:send", "no:such", "disconnect"]
+
+
+@pytest.fixture
+async def tab(running: Running) -> AsyncIterator[tuple[Browser, RecordingClient]]:
+    alice = await member(running, "alice")
+    await member(running, "bob")
+    client = await running.socket(alice)
+    yield alice, client
+    await leave(client)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(route=st.sampled_from(ROUTES), payload=BODIES, event=st.sampled_from(EVENTS))
+async def test_generated_input_never_gets_a_5xx(
+    running: Running,
+    tab: tuple[Browser, RecordingClient],
+    route: tuple[str, str],
+    payload: Any,
+    event: str,
+) -> None:
+    alice, client = tab
+    method, path = route
+    if path == "/api/logout":
+        path = "/api/session"  # keep the login: logout has no body to check anyway
+        method = "GET"
+    raw = json.dumps(payload)
+    response = await alice.request(method, path, raw if method in ("POST", "PUT") else None)
+    assert response.code < 500, (route, raw, response.body)
+    if response.code >= 400:
+        assert set(body(response)) == {"error"}
+        assert set(body(response)["error"]) == {"code", "message"}
+    ack = await call(client, event, payload)
+    assert "ok" in ack, ack
+    if not ack["ok"]:
+        assert ack["error"]["code"] != "internal_error", (event, payload, ack)
+        assert set(ack["error"]) == {"code", "message"}
+    assert client.connected
