@@ -8,10 +8,10 @@ route and every socket event.
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
