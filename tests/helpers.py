@@ -41,14 +41,19 @@ class RecordingClient(socketio.AsyncClient):  # type: ignore[misc]
     """
 
     def __init__(
-        self, url: str, *, cookies: dict[str, str] | None = None, events: tuple[str, ...] = ()
+        self,
+        url: str,
+        *,
+        cookies: dict[str, str] | None = None,
+        events: tuple[str, ...] = (),
+        **options: Any,
     ) -> None:
         def http_session() -> aiohttp.ClientSession:
             jar = aiohttp.CookieJar(unsafe=True)  # unsafe: cookies for an IP address too
             jar.update_cookies(cookies or {}, URL(url))
             return aiohttp.ClientSession(cookie_jar=jar)
 
-        super().__init__(reconnection=False, http_session=http_session)
+        super().__init__(**{"reconnection": False, **options}, http_session=http_session)
         self.received: dict[str, list[Any]] = {name: [] for name in events}
         for name in events:
             self.on(name, self.received[name].append)

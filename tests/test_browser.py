@@ -7,6 +7,7 @@ test-artifacts/ (ignored by git).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +16,10 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from chatapp.realtime.registry import user_room
 from tests.apps import Running, ServeApp, app_settings
-from tests.processes import ROOT
+from tests.processes import ROOT, AppProcess
+from tests.servers import free_port
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -205,3 +209,73 @@ async def test_after_a_dropped_connection_the_page_catches_up_without_doubles(
     await alice.get_by_role("button", name="Post").click()
     await expect(bob.locator("#posts")).to_contain_text("Posted while you were away")
     await expect(bob.locator(".post")).to_have_count(1)
+
+
+async def test_a_tab_holds_one_socket_and_logs_out_once(chromium: Browser, site: Running) -> None:
+    """Before: app.js loaded twice (two module URLs): two websockets, two logout requests."""
+    context, _ = await person(chromium, site, "alice")
+    page = await context.new_page()
+    sockets: list[str] = []
+    logouts: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.on("request", lambda r: logouts.append(r.url) if r.url.endswith("/api/logout") else None)
+    await page.goto("/friends")
+    await expect(page.locator("#me")).to_have_text("Alice")
+    alice_id = await page.locator("#me").get_attribute("data-user-id")
+    assert alice_id is not None
+    await _eventually_sockets(site, alice_id, 2)  # this tab and the sign-up tab
+    assert len(sockets) == 1
+    await page.get_by_role("button", name="Log out").click()
+    await expect(page).to_have_url(site.url + "/login")
+    assert len(logouts) == 1
+
+
+async def _eventually_sockets(site: Running, user_id: str, count: int) -> None:
+    for _ in range(200):
+        if await site.app.sockets.socket_count(user_id) == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{user_id} never had {count} sockets")
+
+
+async def test_a_refused_socket_is_explained_on_the_page(
+    chromium: Browser, serve_app: ServeApp
+) -> None:
+    site = await serve_app(
+        app_settings(session={"store": "memory"}, socketio={"max_sockets_per_user": 1})
+    )
+    context, _ = await person(chromium, site, "alice")
+    second = await context.new_page()
+    await second.goto("/")
+    await expect(second.locator("#status")).to_contain_text("Too many open chatapp tabs")
+
+
+@pytest.mark.slow
+async def test_open_pages_come_back_by_themselves_after_a_restart(
+    chromium: Browser, tmp_path: Path
+) -> None:
+    """Before: after SIGTERM and a start, open pages never reconnected (a server goodbye)."""
+    port = free_port()
+    settings = "[session]\nstore = file\n[socketio]\nping_interval = 2s\nping_timeout = 2s\n"
+    server = AppProcess(tmp_path, settings, "--port", str(port))
+    try:
+        url = server.wait_listening()
+        context = await chromium.new_context(base_url=url)
+        alice = await context.new_page()
+        await alice.goto("/signup")
+        for label, value in (("Username", "alice"), ("Password", PASSWORD)):
+            await alice.get_by_label(label).fill(value)
+        await alice.get_by_role("button", name="Sign up").click()
+        await expect(alice).to_have_url(url + "/")
+        await alice.evaluate("window.notReloaded = true")
+        assert server.stop() == 0  # SIGTERM: a graceful stop
+        await expect(alice.locator("#status")).to_contain_text("reconnecting")
+        server = AppProcess(tmp_path, settings, "--port", str(port))
+        server.wait_listening()
+        await expect(alice.locator("#status")).to_have_text("", timeout=20_000)
+        # The page's own socket (the one module instance of app.js) answers again.
+        ack = "import('/static/app.js').then((app) => app.emit('session:get'))"
+        assert (await alice.evaluate(ack))["user"]["username"] == "alice"
+        assert await alice.evaluate("window.notReloaded") is True
+    finally:
+        server.stop()

@@ -367,3 +367,27 @@ async def test_malformed_packets_never_take_the_server_down(start_app: StartApp)
     assert (await call(bystander, "session:get"))["ok"] is True
     assert (await running.browser().request("GET", "/healthz")).code == 200
     await leave(bystander)
+
+
+async def test_a_shutdown_closes_transports_so_that_clients_come_back(
+    start_app: StartApp,
+) -> None:
+    """Before: the server said goodbye (a Socket.IO DISCONNECT, "41"), which the browser
+    client never retries; an engine.io close ("1", then the transport closes) it retries.
+    tests/test_browser.py restarts a real run.py under an open page."""
+    running = await start_app()
+    browser = await running.login("alice")
+    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+    async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as raw:
+        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("0")
+        await raw.send_str("40")
+        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("40")
+        await running.app.sockets.close_all(within=1.0)
+        frames = []
+        while (message := await asyncio.wait_for(raw.receive(), timeout=5)).type == (
+            aiohttp.WSMsgType.TEXT
+        ):
+            frames.append(message.data)
+    assert [frame for frame in frames if frame != "2"] == ["1"]  # pings aside
+    assert await running.app.sockets.socket_count(await running.user_id("alice")) == 0
