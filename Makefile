@@ -29,12 +29,14 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.run-installed
 run: setup
 	$(BIN)/python run.py
 
-test: setup-test
+# Lint, types (app and tests), then the whole pytest suite: what CI runs.
+test: lint
 	scripts/system-packages redis-server chromium
 	$(BIN)/python -m pytest
 
 lint: setup-test
 	$(BIN)/ruff check chatapp handlers stores tests bench run.py
+	$(BIN)/ruff format --check chatapp handlers stores tests bench run.py
 	$(BIN)/mypy
 
 bench: setup-test

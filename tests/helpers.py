@@ -66,3 +66,18 @@ async def barrier(client: socketio.AsyncClient) -> None:
     on the same connection: a "nothing arrived" check needs no sleep after it.
     """
     await call(client, "session:get")
+
+
+async def disconnected(client: socketio.AsyncClient, limit: float = 3.0) -> None:
+    """Wait until the server has closed this client's connection."""
+    await eventually(lambda: not client.connected, limit)
+
+
+async def arrived(client: RecordingClient, event: str, expected: list[Any]) -> None:
+    """Wait until exactly `expected` arrived for `event`."""
+    await eventually(lambda: client.received[event] == expected)
+
+
+async def notified(client: RecordingClient, kind: str) -> None:
+    """Wait until a notification of this kind arrived."""
+    await eventually(lambda: any(n["kind"] == kind for n in client.received["notification"]))

@@ -6,17 +6,16 @@ Socket clients stand for open browser tabs and record what reaches them.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
-import socketio
 
 from chatapp.sessions.session import COOKIE_NAME
 from tests.apps import Running, ServeApp, app_settings, leave
 from tests.client import Browser, body
-from tests.helpers import call, eventually
+from tests.helpers import RecordingClient, arrived, barrier, call, eventually, notified
 
 PASSWORD = "correct horse battery"
 COMBINATIONS = ["file+sqlite", "redis+mongodb-pymongo", "memory+mongodb-motor"]
@@ -54,7 +53,7 @@ async def member(running: Running, username: str) -> Browser:
     return browser
 
 
-async def tab(running: Running, browser: Browser) -> socketio.AsyncClient:
+async def tab(running: Running, browser: Browser) -> RecordingClient:
     return await running.socket(browser, events=TAB_EVENTS)
 
 
@@ -63,8 +62,8 @@ async def friends(a: Browser, b: Browser, a_name: str, b_name: str) -> None:
     assert body(await b.request("POST", f"/api/friends/{a_name}")) == {"friendship": "friends"}
 
 
-def got(client: socketio.AsyncClient, event: str) -> list:  # type: ignore[type-arg]
-    return client.received[event]  # type: ignore[attr-defined, no-any-return]
+def got(client: RecordingClient, event: str) -> list[Any]:
+    return client.received[event]
 
 
 # -- accounts ---------------------------------------------------------------------------------
@@ -221,15 +220,11 @@ async def test_a_post_reaches_every_online_friend_and_no_one_else(running: Runni
     post = body(response)["post"]
     assert post["author"]["username"] == "alice" and post["comment_count"] == 0
     for client in (*bob_tabs, alice_tab):  # an HTTP post has no sending socket: every tab
-        await eventually(lambda client=client: got(client, "feed:post") == [post])
+        await arrived(client, "feed:post", [post])
     for client in bob_tabs:
-        await eventually(
-            lambda client=client: any(
-                n["kind"] == "post" and n["post_id"] == post["id"]
-                for n in got(client, "notification")
-            )
-        )
-    await asyncio.sleep(0.2)
+        await notified(client, "post")
+        assert [n["post_id"] for n in got(client, "notification")] == [post["id"]]
+    await barrier(carol_tab)
     assert got(carol_tab, "feed:post") == [] and got(carol_tab, "notification") == []
     inbox = body(await dave.request("GET", "/api/notifications"))
     assert inbox["notifications"][0]["kind"] == "post" and inbox["unread"] >= 1
@@ -283,11 +278,11 @@ async def test_posts_and_comments_are_hidden_from_strangers(running: Running) ->
     comment = body(response)["comment"]
     assert comment["post_id"] == post["id"] and comment["author"]["username"] == "bob"
     for client in (alice_tab, bob_tab):
-        await eventually(lambda client=client: got(client, "feed:comment") == [comment])
-    await eventually(lambda: any(n["kind"] == "comment" for n in got(alice_tab, "notification")))
+        await arrived(client, "feed:comment", [comment])
+    await notified(alice_tab, "comment")
     shown = body(await alice.request("GET", f"/api/posts/{post['id']}"))
     assert shown["post"]["comment_count"] == 1 and shown["comments"] == [comment]
-    await asyncio.sleep(0.1)
+    await barrier(carol_tab)
     assert got(carol_tab, "feed:comment") == []
     for client in (alice_tab, bob_tab, carol_tab):
         await leave(client)
@@ -325,8 +320,8 @@ async def test_chat_between_friends_reaches_both_sides_tabs_and_is_refused_to_st
     message = ack["message"]
     assert message["from"]["username"] == "alice" and message["to"]["username"] == "bob"
     for client in (*bob_tabs, alice_other):
-        await eventually(lambda client=client: got(client, "chat:message") == [message])
-    await eventually(lambda: any(n["kind"] == "message" for n in got(bob_tabs[0], "notification")))
+        await arrived(client, "chat:message", [message])
+    await notified(bob_tabs[0], "message")
     assert got(sender, "chat:message") == []
     history = body(await bob.request("GET", "/api/messages/alice"))
     assert history["messages"] == [message] and history["next"] is None
@@ -354,7 +349,7 @@ async def test_a_rename_goes_to_the_user_record_the_session_and_friends(running:
     ack = await call(renaming, "profile:rename", {"display_name": "Alice Liddell"})
     assert ack["ok"] is True and ack["user"]["display_name"] == "Alice Liddell"
     for client in (other_tab, bob_tab):
-        await eventually(lambda client=client: got(client, "user:renamed") == [ack["user"]])
+        await arrived(client, "user:renamed", [ack["user"]])
     assert got(renaming, "user:renamed") == []
     assert (
         body(await alice.request("GET", "/api/session"))["user"]["display_name"] == "Alice Liddell"
@@ -375,6 +370,7 @@ async def test_presence_goes_to_friends_only(running: Running) -> None:
     assert got(alice_tab, "presence")[0]["user"]["username"] == "bob"
     await leave(bob_tab)
     await eventually(lambda: [p["online"] for p in got(alice_tab, "presence")] == [True, False])
+    await barrier(carol_tab)
     assert got(carol_tab, "presence") == []
     await leave(alice_tab)
     await leave(carol_tab)

@@ -200,6 +200,7 @@ async def test_after_a_dropped_connection_the_page_catches_up_without_doubles(
     await befriend(alice, bob, "alice", "bob")
     await bob.goto("/")
     bob_id = await bob.locator("#me").get_attribute("data-user-id")
+    assert bob_id is not None
     await expect(bob.locator("#status")).to_have_text("")
     # Close bob's transport from the server: the client reconnects by itself, a second
     # or so later; the post made meanwhile reaches no socket of his.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.apps import Running, ServeApp, app_settings, leave
-from tests.helpers import call, eventually
+from tests.helpers import arrived, call, disconnected, eventually
 
 Cluster = Callable[[], Awaitable[tuple[Running, Running]]]
 
@@ -46,7 +46,7 @@ async def test_a_push_from_one_process_reaches_sockets_on_the_other(cluster: Clu
     on_b = await b.socket(browser, events=("notification",))
     await b.app.sockets.push_to_user(await b.user_id(alice), "notification", {"n": 1})
     for client in (on_a, on_b):
-        await eventually(lambda client=client: client.received["notification"] == [{"n": 1}])
+        await arrived(client, "notification", [{"n": 1}])
     await leave(on_a)
     await leave(on_b)
 
@@ -62,7 +62,7 @@ async def test_logout_on_one_process_ends_the_sockets_on_the_other(cluster: Clus
     kept = await a.socket(phone, events=("session:ended",))
     assert (await b.browser_with(laptop).request("POST", "/api/logout")).code == 204
     for client in ended:
-        await eventually(lambda client=client: not client.connected, limit=1.0)
+        await disconnected(client, limit=1.0)
         assert client.received["session:ended"] == [{"reason": "logout"}]
     assert kept.connected and (await call(kept, "session:get"))["ok"] is True
     await leave(kept)

@@ -57,7 +57,9 @@ async def test_usernames_are_unique_and_accounts_carry_the_hash(database: Databa
         assert await database.user(bad) is None
     renamed = await database.rename(alice.id, "Alice A.")
     assert renamed is not None and renamed.display_name == "Alice A."
-    await database.prepare()  # idempotent
+    await database.prepare()  # idempotent: nothing lost, nothing doubled
+    assert await database.user(alice.id) == renamed
+    assert [u.username for u in await database.search_users("alice", 5)] == ["alice"]
     assert await database.user(alice.id) == renamed
 
 

@@ -30,7 +30,7 @@ async def test_anonymous_reads_store_nothing_and_set_no_session_cookie(start_app
         assert response.code == 200
         assert body(response)["authenticated"] is False
         assert "Cookie" in response.headers["Vary"]
-    assert await browser.request("GET", "/healthz")
+    assert (await browser.request("GET", "/healthz")).code == 200
     assert COOKIE_NAME not in browser.cookies
     assert "_xsrf" in browser.cookies
 

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import socketio
 from tornado.httpclient import AsyncHTTPClient
 from tornado.web import create_signed_value
 
@@ -20,7 +19,7 @@ from chatapp.sessions.session import COOKIE_NAME, new_session_id
 from chatapp.settings import load_settings
 from stores.base import SessionStore
 from tests.apps import ServeApp, app_settings, leave
-from tests.helpers import eventually
+from tests.helpers import RecordingClient, disconnected, eventually
 from tests.processes import AppProcess
 
 SECRET = "s" * 48  # what AppProcess gives every process
@@ -56,14 +55,9 @@ async def log_in(store: SessionStore, user_id: str) -> str:
     return create_signed_value(SECRET, COOKIE_NAME, record.id).decode()
 
 
-async def connect(url: str, cookie: str, *events: str) -> socketio.AsyncClient:
-    client = socketio.AsyncClient(reconnection=False)
-    client.received = {name: [] for name in events}  # type: ignore[attr-defined]
-    for name in events:
-        client.on(name, client.received[name].append)  # type: ignore[attr-defined]
-    await client.connect(
-        url, headers={"Cookie": f"{COOKIE_NAME}={cookie}"}, transports=["websocket"], wait_timeout=5
-    )
+async def connect(url: str, cookie: str, *events: str) -> RecordingClient:
+    client = RecordingClient(url, cookies={COOKIE_NAME: cookie}, events=events)
+    await client.connect(url, transports=["websocket"], wait_timeout=5)
     return client
 
 
@@ -99,7 +93,7 @@ async def test_logout_on_one_process_ends_the_sockets_on_the_other(
     )
     assert response.code == 204, response.body
     for client in (on_a, on_b):
-        await eventually(lambda client=client: not client.connected, limit=2.0)
+        await disconnected(client, limit=2.0)
         assert client.received["session:ended"] == [{"reason": "logout"}]
     assert kept.connected
     await leave(kept)

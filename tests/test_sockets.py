@@ -11,15 +11,15 @@ import socketio
 from tornado.web import create_signed_value
 
 from chatapp.sessions.session import COOKIE_NAME
-from tests.apps import SECRET, StartApp, leave
+from tests.apps import SECRET, Running, StartApp, leave
 from tests.client import body
-from tests.helpers import barrier, call, eventually
+from tests.helpers import arrived, barrier, call, disconnected, eventually
 
 TRANSPORTS = ["websocket", "polling"]
 
 
-async def _count_is(running: object, user_id: str, count: int) -> bool:
-    return await running.app.sockets.socket_count(user_id) == count  # type: ignore[attr-defined]
+async def _count_is(running: Running, user_id: str, count: int) -> bool:
+    return await running.app.sockets.socket_count(user_id) == count
 
 
 def polling_refusals_cost_a_ping_timeout_each(running: object, transport: str) -> None:
@@ -122,10 +122,10 @@ async def test_logout_over_http_ends_exactly_that_sessions_sockets(
     started = time.monotonic()
     assert (await laptop.request("POST", "/api/logout")).code == 204
     for tab in tabs:
-        await eventually(lambda tab=tab: not tab.connected, limit=1.0)
-        assert tab.received["session:ended"] == [{"reason": "logout"}]  # type: ignore[attr-defined]
+        await disconnected(tab, limit=1.0)
+        assert tab.received["session:ended"] == [{"reason": "logout"}]
     assert time.monotonic() - started < 1.0
-    assert other.connected and other.received["session:ended"] == []  # type: ignore[attr-defined]
+    assert other.connected and other.received["session:ended"] == []
     assert (await call(other, "session:get"))["ok"] is True
     await leave(other)
 
@@ -141,8 +141,8 @@ async def test_auth_logout_ends_the_http_session_and_every_socket_of_it(
     assert await call(sender, "auth:logout") == {"ok": True}
     assert body(await browser.request("GET", "/api/session"))["authenticated"] is False
     for client in (sender, sibling):
-        await eventually(lambda client=client: not client.connected, limit=1.0)
-        assert client.received["session:ended"] == [{"reason": "logout"}]  # type: ignore[attr-defined]
+        await disconnected(client, limit=1.0)
+        assert client.received["session:ended"] == [{"reason": "logout"}]
 
 
 async def test_logging_in_again_ends_the_sockets_of_the_old_id(start_app: StartApp) -> None:
@@ -151,7 +151,7 @@ async def test_logging_in_again_ends_the_sockets_of_the_old_id(start_app: StartA
     client = await running.socket(browser, events=("session:ended",))
     await browser.request("POST", "/test/login", {"username": "alice"})
     await eventually(lambda: not client.connected)
-    assert client.received["session:ended"] == [{"reason": "regenerated"}]  # type: ignore[attr-defined]
+    assert client.received["session:ended"] == [{"reason": "regenerated"}]
 
 
 async def test_socket_activity_keeps_the_session_alive(start_app: StartApp) -> None:
@@ -170,8 +170,8 @@ async def test_socket_activity_keeps_the_session_alive(start_app: StartApp) -> N
 async def test_a_quiet_socket_of_an_expired_session_is_ended(start_app: StartApp) -> None:
     running = await start_app(idle_timeout=0.6, touch_interval=0.1, session_check_interval=0.2)
     client = await running.socket(await running.login("alice"), events=("session:ended",))
-    await eventually(lambda: not client.connected, limit=3.0)
-    assert client.received["session:ended"] == [{"reason": "expired"}]  # type: ignore[attr-defined]
+    await disconnected(client, limit=3.0)
+    assert client.received["session:ended"] == [{"reason": "expired"}]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -262,16 +262,16 @@ async def test_presence_goes_to_friends_on_the_first_socket_and_the_last(
     bob = await running.socket(bob_browser, events=("presence",))
     tab1 = await running.socket(alice_browser)
     tab2 = await running.socket(alice_browser)
-    await eventually(lambda: len(bob.received["presence"]) == 1)  # type: ignore[attr-defined]
-    assert bob.received["presence"][0]["online"] is True  # type: ignore[attr-defined]
+    await eventually(lambda: len(bob.received["presence"]) == 1)
+    assert bob.received["presence"][0]["online"] is True
     assert await running.app.sockets.is_online(alice)
     await leave(tab1)
     await eventually(lambda: _count_is(running, alice, 1))
     await barrier(bob)
     assert len(bob.received["presence"]) == 1  # one tab left: still online  # type: ignore[attr-defined]
     await leave(tab2)
-    await eventually(lambda: len(bob.received["presence"]) == 2)  # type: ignore[attr-defined]
-    assert bob.received["presence"][1] == {  # type: ignore[attr-defined]
+    await eventually(lambda: len(bob.received["presence"]) == 2)
+    assert bob.received["presence"][1] == {
         "user": {"id": alice, "username": "alice", "display_name": "alice"},
         "online": False,
     }
@@ -288,9 +288,9 @@ async def test_a_push_reaches_every_tab_of_the_user_only(start_app: StartApp) ->
         await running.user_id("alice"), "notification", {"kind": "post"}
     )
     for tab in tabs:
-        await eventually(lambda tab=tab: tab.received["notification"] == [{"kind": "post"}])
+        await arrived(tab, "notification", [{"kind": "post"}])
     await barrier(bob)
-    assert bob.received["notification"] == []  # type: ignore[attr-defined]
+    assert bob.received["notification"] == []
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -335,7 +335,7 @@ async def test_an_oversized_http_body_is_a_413_in_the_error_shape(start_app: Sta
     assert body(response)["error"]["code"] == "too_large"
 
 
-MALFORMED_FRAMES = [
+MALFORMED_FRAMES: list[list[str | bytes]] = [
     ["garbage"],
     ["40", "42not json"],
     ["40", '42["prefs:set"'],
@@ -345,6 +345,7 @@ MALFORMED_FRAMES = [
     ["40", '451-["prefs:set",{"_placeholder":true,"num":7}]'],
     ["40", "49"],
     ["99", "40/nope,"],
+    ["40", b"\x00\xff\xfe"],
 ]
 
 
@@ -355,7 +356,7 @@ async def test_malformed_packets_never_take_the_server_down(start_app: StartApp)
     url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
     headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
     async with aiohttp.ClientSession() as http:
-        for frames in [*MALFORMED_FRAMES, ["40", b"\x00\xff\xfe"]]:
+        for frames in MALFORMED_FRAMES:
             async with http.ws_connect(url, headers=headers) as raw:
                 await asyncio.wait_for(raw.receive(), timeout=5)  # engine.io's open packet
                 for frame in frames:

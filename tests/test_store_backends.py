@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from stores.memory import MemorySessionStore
 from stores.mongodb import MongoSessionStore
 from stores.redis import RedisSessionStore
 
-TIMEOUTS = {"idle_timeout": 60.0, "absolute_timeout": 3600.0}
+TIMEOUTS: dict[str, Any] = {"idle_timeout": 60.0, "absolute_timeout": 3600.0}
 
 
 def new_id() -> str:

@@ -5,26 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import time
 
 import pytest
 
 from stores import DELETED, SessionConflict, SessionGone, SessionValueError
+from stores.base import SessionStore
 from tests.conftest import StoreFactory
+from tests.helpers import eventually
 
 ODD_KEYS = ["a.b", "$where", "50%", "%2E", "ünïcode", "with space", "d:", "r:x", "user"]
 
 
 def new_id() -> str:
     return secrets.token_urlsafe(32)
-
-
-async def wait_until(condition, limit: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + limit
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {limit}s")
-        await asyncio.sleep(0.05)
 
 
 async def test_a_created_session_loads_with_its_data(make_store: StoreFactory) -> None:
@@ -193,7 +186,7 @@ async def test_an_idle_session_expires_on_read(make_store: StoreFactory) -> None
     sid = new_id()
     await store.create(sid, {"x": 1})
     assert await store.load(sid) is not None
-    await wait_until(lambda: _absent(store, sid))
+    await eventually(lambda: _absent(store, sid), limit=5.0)
     with pytest.raises(SessionGone):
         await store.save(sid, {"x": 2}, base_revision=0)
     assert await store.touch(sid) is None
@@ -223,7 +216,7 @@ async def test_nothing_renews_a_session_past_its_absolute_deadline(
     assert await store.touch(sid) <= created.deadline + 0.001  # type: ignore[operator]
     saved = await store.save(sid, {"x": 2}, base_revision=created.revision)
     assert saved.expires_at <= created.deadline + 0.001
-    await wait_until(lambda: _absent(store, sid))
+    await eventually(lambda: _absent(store, sid), limit=5.0)
 
 
 async def test_a_users_sessions_are_listed_and_ended_but_one(make_store: StoreFactory) -> None:
@@ -289,5 +282,5 @@ async def test_two_store_objects_on_one_backend_never_lose_writes(make_store: St
     assert all(data[f"a{i}"] == i and data[f"b{i}"] == i for i in range(25))
 
 
-async def _absent(store, sid: str) -> bool:  # type: ignore[no-untyped-def]
+async def _absent(store: SessionStore, sid: str) -> bool:
     return await store.load(sid) is None
