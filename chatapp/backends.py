@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
-from chatapp.settings import Settings
 from chatapp.social.base import Database
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
+
+if TYPE_CHECKING:  # settings.py checks store names against SESSION_STORES
+    from chatapp.settings import Settings
 
 
 def redacted(url: str) -> str:
@@ -72,28 +76,63 @@ def mongodb_database(client: Any, default_name: str = "chatapp") -> Any:
     return client.get_default_database(default_name)
 
 
-def build_session_store(settings: Settings) -> SessionStore:
-    """The store `[session] store` names, configured from its own section."""
-    session = settings.session
-    timeouts = {"idle_timeout": session.idle_timeout, "absolute_timeout": session.absolute_timeout}
-    if session.store == "memory":
-        from stores.memory import MemorySessionStore
+@dataclass(frozen=True)
+class StoreBackend:
+    """How `[session] store = NAME` is built, and the setting behind it for messages."""
 
-        return MemorySessionStore(max_sessions=session.memory_max_sessions, **timeouts)
-    if session.store == "file":
-        from stores.file import FileSessionStore
+    #: (settings, namespace): a store; `namespace` (tests) keeps its data apart.
+    build: Callable[[Settings, str | None], SessionStore]
+    #: The settings key and URL (or path) an error message names.
+    where: Callable[[Settings], tuple[str, str]]
 
-        return FileSessionStore(session.file_dir, **timeouts)
-    if session.store == "mongodb":
-        from stores.mongodb import MongoSessionStore
 
-        mongo = settings.mongodb
-        client = connect_mongodb(mongo.url, mongo.driver, mongo.timeout)
-        return MongoSessionStore(mongodb_database(client).sessions, **timeouts)
+def _memory(settings: Settings, namespace: str | None) -> SessionStore:
+    from stores.memory import MemorySessionStore
+
+    return MemorySessionStore(
+        max_sessions=settings.session.memory_max_sessions, **_timeouts(settings)
+    )
+
+
+def _file(settings: Settings, namespace: str | None) -> SessionStore:
+    from stores.file import FileSessionStore
+
+    return FileSessionStore(settings.session.file_dir, **_timeouts(settings))
+
+
+def _mongodb(settings: Settings, namespace: str | None) -> SessionStore:
+    from stores.mongodb import MongoSessionStore
+
+    mongo = settings.mongodb
+    database = mongodb_database(connect_mongodb(mongo.url, mongo.driver, mongo.timeout))
+    return MongoSessionStore(database[namespace or "sessions"], **_timeouts(settings))
+
+
+def _redis(settings: Settings, namespace: str | None) -> SessionStore:
     from stores.redis import RedisSessionStore
 
-    redis_client = connect_redis(settings.redis.url, settings.redis.timeout)
-    return RedisSessionStore(redis_client, prefix="chatapp:", **timeouts)
+    client = connect_redis(settings.redis.url, settings.redis.timeout)
+    return RedisSessionStore(client, prefix=f"{namespace or 'chatapp'}:", **_timeouts(settings))
+
+
+def _timeouts(settings: Settings) -> dict[str, float]:
+    session = settings.session
+    return {"idle_timeout": session.idle_timeout, "absolute_timeout": session.absolute_timeout}
+
+
+#: Every session store by its settings name. Adding a store: its module in stores/,
+#: one entry here, one parameter in tests/conftest.py (docs/sessions.md has the steps).
+SESSION_STORES: dict[str, StoreBackend] = {
+    "memory": StoreBackend(_memory, lambda s: ("[session] store", "memory")),
+    "file": StoreBackend(_file, lambda s: ("[session] file_dir", s.session.file_dir)),
+    "mongodb": StoreBackend(_mongodb, lambda s: ("[mongodb] url", redacted(s.mongodb.url))),
+    "redis": StoreBackend(_redis, lambda s: ("[redis] url", redacted(s.redis.url))),
+}
+
+
+def build_session_store(settings: Settings, *, namespace: str | None = None) -> SessionStore:
+    """The store `[session] store` names, configured from its own section."""
+    return SESSION_STORES[settings.session.store].build(settings, namespace)
 
 
 def build_database(settings: Settings) -> Database:
@@ -121,14 +160,7 @@ async def open_database(db: Database, settings: Settings) -> None:
 
 def store_setting(settings: Settings) -> tuple[str, str]:
     """The settings key and URL (or path) behind the session store, for messages."""
-    store = settings.session.store
-    if store == "mongodb":
-        return "[mongodb] url", redacted(settings.mongodb.url)
-    if store == "redis":
-        return "[redis] url", redacted(settings.redis.url)
-    if store == "file":
-        return "[session] file_dir", settings.session.file_dir
-    return "[session] store", "memory"
+    return SESSION_STORES[settings.session.store].where(settings)
 
 
 async def open_session_store(store: SessionStore, settings: Settings) -> None:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatapp.backends import SESSION_STORES
 from chatapp.errors import ConfigError
 
-STORES = ("memory", "file", "mongodb", "redis")
 MONGODB_DRIVERS = ("pymongo", "motor")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -266,9 +266,9 @@ def _cast(key: str, spec: dataclasses.Field[Any], text: str) -> Any:
 def _check(settings: Settings) -> None:
     """Checks across keys; the file may name only what it changes, so defaults pass."""
     s = settings.session
-    if s.store not in STORES:
+    if s.store not in SESSION_STORES:
         raise ConfigError(
-            "[session] store", f"unknown store {s.store!r}; choose {', '.join(STORES)}"
+            "[session] store", f"unknown store {s.store!r}; choose {', '.join(SESSION_STORES)}"
         )
     for key, value in (
         ("idle_timeout", s.idle_timeout),

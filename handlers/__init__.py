@@ -1,4 +1,4 @@
-"""HTTP (and, later, Socket.IO) handlers, and the URL table that builds the app."""
+"""HTTP request handlers and Socket.IO event handlers, and the URL table that builds the app."""
 
 from __future__ import annotations
 

@@ -16,13 +16,15 @@ class UsersHandler(ApiHandler):
         if not _SEARCHABLE.match(prefix):  # no username can start with it
             self.send_json({"users": []})
             return
-        self.send_json({"users": await self.application.social.search(me, prefix, 20)})
+        found = await self.application.social.search(me, prefix, 20)
+        self.send_json({"users": [person.public() for person in found]})
 
 
 class FriendsHandler(ApiHandler):
     async def get(self) -> None:
         me = self.me
-        self.send_json(await self.application.social.friends_page(me))
+        lists = await self.application.social.friends(me)
+        self.send_json({name: [p.public() for p in people] for name, people in lists.items()})
 
 
 class FriendHandler(ApiHandler):

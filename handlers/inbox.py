@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chatapp import validation as check
-from chatapp.errors import ApiError
 from handlers.base import ApiHandler
 
 
@@ -11,7 +10,7 @@ class NotificationsHandler(ApiHandler):
     async def get(self) -> None:
         me = self.me
         limit = check.limit(self.get_query_argument("limit", None), default=50)
-        notifications, unread = await self.application.db.notifications(me.id, limit)
+        notifications, unread = await self.application.social.notifications(me, limit)
         self.send_json({"notifications": [n.public() for n in notifications], "unread": unread})
 
 
@@ -21,18 +20,13 @@ class NotificationsReadHandler(ApiHandler):
         body = self.json_body()
         check.fields(body, set(), frozenset({"ids"}))
         ids = check.id_list(body["ids"]) if "ids" in body else None
-        await self.application.db.mark_read(me.id, ids)
+        await self.application.social.mark_read(me, ids)
         self.set_status(204)
 
 
 class MessagesHandler(ApiHandler):
     async def get(self, username: str) -> None:
-        me = self.me
-        social = self.application.social
-        other = await social.someone(username)
-        if await social.db.friendship(me.id, other.id) != "friends":
-            raise ApiError(403, "not_friends", "you can only read messages with your friends")
         before = check.cursor(self.get_query_argument("before", None))
         limit = check.limit(self.get_query_argument("limit", None), default=50)
-        messages = await social.db.messages(me.id, other.id, before, limit)
+        messages = await self.application.social.conversation(self.me, username, before, limit)
         self.send_page("messages", messages, limit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chatapp import validation as check
-from chatapp.errors import ApiError
 from handlers.base import ApiHandler
 
 
@@ -21,18 +20,13 @@ class FeedHandler(ApiHandler):
         me = self.me
         limit = check.limit(self.get_query_argument("limit", None))
         before = check.cursor(self.get_query_argument("before", None))
-        posts = await self.application.db.feed(me.id, before, limit)
+        posts = await self.application.social.feed(me, before, limit)
         self.send_page("posts", posts, limit)
 
 
 class PostHandler(ApiHandler):
     async def get(self, post_id: str) -> None:
-        me = self.me
-        db = self.application.db
-        post = await db.visible_post(post_id, me.id)
-        if post is None:
-            raise ApiError(404, "unknown_post", "no such post")
-        comments = await db.comments(post_id, me.id)
+        post, comments = await self.application.social.post_with_comments(self.me, post_id)
         self.send_json({"post": post.public(), "comments": [c.public() for c in comments]})
 
 

@@ -3,7 +3,7 @@
 Redis is Debian's redis-server on a free port. MongoDB is SecantusDB, a
 MongoDB-wire-protocol server from PyPI, in this process, or a real mongod
 when CHATAPP_TEST_MONGODB_URL is set. Adding a session backend means adding
-one entry to STORE_KINDS and one branch to `make_store`.
+one entry to STORE_KINDS (and, for a server, a fixture that starts one).
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from chatapp.backends import connect_mongodb, connect_redis, mongodb_database
+from chatapp.backends import build_session_store
+from chatapp.settings import MongoSettings, RedisSettings, SessionSettings, Settings
 from stores.base import SessionStore
 from tests.servers import free_port, redis_server, secantus_server
 
@@ -55,36 +57,29 @@ StoreFactory = Callable[..., SessionStore]
 async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
     """Builds stores of one kind, all over the same backing data (a fresh namespace per test).
 
-    Calling it twice gives two store objects on one backend: a restart, or a second process.
+    Built as the app builds them (chatapp.backends.SESSION_STORES). Calling it
+    twice gives two store objects on one backend: a restart, or a second process.
     """
     kind: str = request.param
     namespace = f"t{uuid.uuid4().hex[:12]}"
     made: list[SessionStore] = []
 
-    def make(
-        *, idle_timeout: float = 60, absolute_timeout: float = 3600, **options: object
-    ) -> SessionStore:
-        timeouts = {"idle_timeout": idle_timeout, "absolute_timeout": absolute_timeout}
-        store: SessionStore
-        if kind == "memory":
-            from stores.memory import MemorySessionStore
-
-            store = MemorySessionStore(**timeouts, **options)  # type: ignore[arg-type]
-        elif kind == "file":
-            from stores.file import FileSessionStore
-
-            store = FileSessionStore(tmp_path / "sessions", **timeouts)
-        elif kind.startswith("mongodb"):
-            from stores.mongodb import MongoSessionStore
-
+    def make(*, idle_timeout: float = 60, absolute_timeout: float = 3600) -> SessionStore:
+        store_name, _, driver = kind.partition("-")
+        sections: dict[str, Any] = {
+            "session": SessionSettings(
+                store=store_name,
+                idle_timeout=idle_timeout,
+                absolute_timeout=absolute_timeout,
+                file_dir=str(tmp_path / "sessions"),
+            )
+        }
+        if store_name == "mongodb":
             url = request.getfixturevalue("mongodb_url")
-            client = connect_mongodb(url, kind.split("-")[1], timeout=5)
-            store = MongoSessionStore(mongodb_database(client)[namespace], **timeouts)
-        else:
-            from stores.redis import RedisSessionStore
-
-            client = connect_redis(request.getfixturevalue("redis_url"), timeout=5)
-            store = RedisSessionStore(client, prefix=f"{namespace}:", **timeouts)
+            sections["mongodb"] = MongoSettings(url=url, driver=driver, timeout=5)
+        if store_name == "redis":
+            sections["redis"] = RedisSettings(url=request.getfixturevalue("redis_url"), timeout=5)
+        store = build_session_store(Settings(**sections), namespace=namespace)
         made.append(store)
         return store
 

@@ -104,10 +104,6 @@ class UserSockets:
         if rooms:
             await self.sio.emit(event, data, to=rooms, skip_sid=skip_sid)
 
-    async def push_to_session(self, session_id: str, event: str, data: Any) -> None:
-        """The sockets of one login."""
-        await self.sio.emit(event, data, to=session_room(session_id))
-
     async def is_online(self, user_id: str) -> bool:
         return await self.presence.count(user_id) > 0
 

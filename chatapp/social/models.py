@@ -6,9 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-FRIENDSHIP_STATES = ("none", "friends", "requested", "incoming")
-NOTIFICATION_KINDS = ("friend_request", "friend_accepted", "post", "comment", "message")
-
 
 def iso(moment: dt.datetime) -> str:
     """ISO 8601 in UTC with an explicit Z."""
@@ -28,12 +25,20 @@ class User:
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "username": self.username, "display_name": self.display_name}
 
-    @classmethod
-    def from_public(cls, shown: Any) -> User | None:
-        """The user `public()` gave (as kept in a session), or None for anything else."""
-        if not isinstance(shown, dict):
-            return None
-        return cls(str(shown.get("id")), str(shown.get("username")), str(shown.get("display_name")))
+
+@dataclass(frozen=True)
+class Person:
+    """A user as another user sees them: the friendship between them, and presence."""
+
+    user: User
+    friendship: str  # none, friends, requested (asked by the viewer), incoming
+    online: bool | None = None  # known for friends only
+
+    def public(self) -> dict[str, Any]:
+        shown = self.user.public()
+        if self.online is None:
+            return {**shown, "friendship": self.friendship}
+        return {**shown, "online": self.online}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from chatapp.errors import ApiError
 from chatapp.realtime.registry import UserSockets
 from chatapp.social.base import Database
-from chatapp.social.models import Comment, Message, Post, User
+from chatapp.social.models import Comment, Message, Notification, Person, Post, User
 
 
 class Social:
@@ -53,20 +53,22 @@ class Social:
         other = await self.someone(username)
         await self.db.end_friendship(user.id, other.id)
 
-    async def friends_page(self, user: User) -> dict[str, Any]:
+    async def friends(self, user: User) -> dict[str, list[Person]]:
+        """The user's friends (with presence), incoming and sent requests."""
         friends = await self.db.related(user.id, "friends")
         return {
-            "friends": [
-                {**f.public(), "online": await self.sockets.is_online(f.id)} for f in friends
+            "friends": [Person(f, "friends", await self.sockets.is_online(f.id)) for f in friends],
+            "incoming": [Person(u, "incoming") for u in await self.db.related(user.id, "incoming")],
+            "requested": [
+                Person(u, "requested") for u in await self.db.related(user.id, "requested")
             ],
-            "incoming": [u.public() for u in await self.db.related(user.id, "incoming")],
-            "requested": [u.public() for u in await self.db.related(user.id, "requested")],
         }
 
-    async def search(self, user: User, prefix: str, limit: int) -> list[dict[str, Any]]:
+    async def search(self, user: User, prefix: str, limit: int) -> list[Person]:
+        """Users whose username starts with `prefix`, the searcher left out."""
         found = await self.db.search_users(prefix, limit)
         states = await self.db.friendships(user.id, [u.id for u in found])
-        return [{**u.public(), "friendship": states[u.id]} for u in found if u.id != user.id]
+        return [Person(u, states[u.id]) for u in found if u.id != user.id]
 
     # -- posts and comments ----------------------------------------------------------------------
 
@@ -78,6 +80,16 @@ class Social:
         )
         await self._notify(friends, "post", author, post_id=post.id)
         return post
+
+    async def feed(self, viewer: User, before: str | None, limit: int) -> list[Post]:
+        return await self.db.feed(viewer.id, before, limit)
+
+    async def post_with_comments(self, viewer: User, post_id: str) -> tuple[Post, list[Comment]]:
+        """A post the viewer may see and its comments, oldest first; 404 otherwise."""
+        post = await self.db.visible_post(post_id, viewer.id)
+        if post is None:
+            raise ApiError(404, "unknown_post", "no such post")
+        return post, await self.db.comments(post_id, viewer.id)
 
     async def comment(
         self, author: User, post_id: str, text: str, *, skip_sid: str | None = None
@@ -100,15 +112,37 @@ class Social:
         self, sender: User, username: str, text: str, *, skip_sid: str | None = None
     ) -> Message:
         """A direct message to a friend: to their sockets and the sender's other ones."""
-        recipient = await self.someone(username)
-        if await self.db.friendship(sender.id, recipient.id) != "friends":
-            raise ApiError(403, "not_friends", "you can only message your friends")
+        recipient = await self._friend(sender, username)
         message = await self.db.send_message(sender.id, recipient.id, text)
         await self.sockets.push_to_users(
             [recipient.id, sender.id], "chat:message", message.public(), skip_sid=skip_sid
         )
         await self._notify([recipient.id], "message", sender, text=text)
         return message
+
+    async def conversation(
+        self, user: User, username: str, before: str | None, limit: int
+    ) -> list[Message]:
+        """Messages with a friend, newest first, older than the `before` cursor."""
+        friend = await self._friend(user, username)
+        return await self.db.messages(user.id, friend.id, before, limit)
+
+    async def _friend(self, user: User, username: str) -> User:
+        """The friend with this username; 404 for no such user, 403 for a non-friend."""
+        other = await self.someone(username)
+        if await self.db.friendship(user.id, other.id) != "friends":
+            raise ApiError(403, "not_friends", "messages are between friends only")
+        return other
+
+    # -- notifications -------------------------------------------------------------------------
+
+    async def notifications(self, user: User, limit: int) -> tuple[list[Notification], int]:
+        """The newest notifications and the number unread."""
+        return await self.db.notifications(user.id, limit)
+
+    async def mark_read(self, user: User, ids: list[str] | None) -> None:
+        """Mark these (None: all) of the user's notifications read."""
+        await self.db.mark_read(user.id, ids)
 
     async def rename(self, user: User, display_name: str, *, skip_sid: str | None = None) -> User:
         renamed = await self.db.rename(user.id, display_name)
