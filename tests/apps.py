@@ -37,6 +37,7 @@ from tests.conftest import StoreFactory
 from tests.helpers import RecordingClient
 
 SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct horse battery"
 
 
 class LoginForTest(ApiHandler):
@@ -84,6 +85,15 @@ class Running:
         browser = self.browser()
         response = await browser.request("POST", "/test/login", {"username": username})
         assert response.code == 200, response.body
+        return browser
+
+    async def member(self, username: str) -> Browser:
+        """A browser that signed up through the API (bcrypt and all) as this user."""
+        browser = self.browser()
+        response = await browser.request(
+            "POST", "/api/signup", {"username": username, "password": PASSWORD}
+        )
+        assert response.code == 201, response.body
         return browser
 
     async def user_id(self, username: str) -> str:

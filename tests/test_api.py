@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 
 from chatapp.sessions.session import COOKIE_NAME
-from tests.apps import Running, ServeApp, app_settings, leave
+from tests.apps import PASSWORD, Running, ServeApp, app_settings, leave
 from tests.client import Browser, body
 from tests.helpers import RecordingClient, arrived, barrier, call, eventually, notified
 
-PASSWORD = "correct horse battery"
 COMBINATIONS = ["file+sqlite", "redis+mongodb-pymongo", "memory+mongodb-motor"]
 TAB_EVENTS = (
     "notification",
@@ -42,15 +41,6 @@ async def running(request: pytest.FixtureRequest, serve_app: ServeApp, tmp_path:
         sections["database"] = {"url": f"{base}/api_{uuid.uuid4().hex[:12]}"}
         sections["mongodb"] = {"driver": database.split("-")[1]}
     return await serve_app(app_settings(**sections))
-
-
-async def member(running: Running, username: str) -> Browser:
-    browser = running.browser()
-    response = await browser.request(
-        "POST", "/api/signup", {"username": username, "password": PASSWORD}
-    )
-    assert response.code == 201, response.body
-    return browser
 
 
 async def tab(running: Running, browser: Browser) -> RecordingClient:
@@ -102,14 +92,14 @@ async def test_sign_up_logs_in_and_refuses_bad_or_taken_names(running: Running) 
     ]:
         response = await stranger.request("POST", "/api/signup", payload)
         assert (response.code, body(response)["error"]["code"]) == (status, code), payload
-    default = await member(running, "bobby")
+    default = await running.member("bobby")
     assert body(await default.request("GET", "/api/session"))["user"]["display_name"] == "bobby"
 
 
 async def test_login_answers_alike_for_unknown_users_and_wrong_passwords(
     running: Running,
 ) -> None:
-    await member(running, "alice")
+    await running.member("alice")
     browser = running.browser()
     wrong = await browser.request("POST", "/api/login", {"username": "alice", "password": "x" * 9})
     unknown = await browser.request(
@@ -134,7 +124,7 @@ async def test_login_answers_alike_for_unknown_users_and_wrong_passwords(
 async def test_repeated_failures_are_throttled_and_the_right_password_still_logs_in(
     running: Running,
 ) -> None:
-    await member(running, "alice")
+    await running.member("alice")
     browser = running.browser()
 
     async def log_in(username: str, password: str) -> int:
@@ -180,7 +170,7 @@ async def test_everything_but_the_session_needs_a_login(running: Running) -> Non
 
 
 async def test_a_friend_request_and_its_acceptance_notify_live(running: Running) -> None:
-    alice, bob = await member(running, "alice"), await member(running, "bob")
+    alice, bob = await running.member("alice"), await running.member("bob")
     alice_tab, bob_tab = await tab(running, alice), await tab(running, bob)
     assert body(await bob.request("POST", "/api/friends/alice")) == {"friendship": "requested"}
     await eventually(lambda: len(got(alice_tab, "notification")) == 1)
@@ -210,7 +200,7 @@ async def test_a_friend_request_and_its_acceptance_notify_live(running: Running)
 
 
 async def test_a_post_reaches_every_online_friend_and_no_one_else(running: Running) -> None:
-    alice, bob, carol, dave = [await member(running, n) for n in ("alice", "bob", "carol", "dave")]
+    alice, bob, carol, dave = [await running.member(n) for n in ("alice", "bob", "carol", "dave")]
     await friends(alice, bob, "alice", "bob")
     await friends(alice, dave, "alice", "dave")  # dave stays offline
     bob_tabs = [await tab(running, bob) for _ in range(2)]
@@ -235,7 +225,7 @@ async def test_a_post_reaches_every_online_friend_and_no_one_else(running: Runni
 
 
 async def test_the_feed_pages_by_cursor_and_checks_its_arguments(running: Running) -> None:
-    alice = await member(running, "alice")
+    alice = await running.member("alice")
     for i in range(5):
         await alice.request("POST", "/api/posts", {"text": f"p{i}"})
     first = body(await alice.request("GET", "/api/feed?limit=2"))
@@ -264,7 +254,7 @@ async def test_the_feed_pages_by_cursor_and_checks_its_arguments(running: Runnin
 
 
 async def test_posts_and_comments_are_hidden_from_strangers(running: Running) -> None:
-    alice, bob, carol = [await member(running, n) for n in ("alice", "bob", "carol")]
+    alice, bob, carol = [await running.member(n) for n in ("alice", "bob", "carol")]
     await friends(alice, bob, "alice", "bob")
     alice_tab, bob_tab, carol_tab = [await tab(running, b) for b in (alice, bob, carol)]
     post = body(await alice.request("POST", "/api/posts", {"text": "friends only"}))["post"]
@@ -289,7 +279,7 @@ async def test_posts_and_comments_are_hidden_from_strangers(running: Running) ->
 
 
 async def test_notifications_are_marked_read_by_id_or_all(running: Running) -> None:
-    alice, bob, carol = [await member(running, n) for n in ("alice", "bob", "carol")]
+    alice, bob, carol = [await running.member(n) for n in ("alice", "bob", "carol")]
     await bob.request("POST", "/api/friends/alice")
     await carol.request("POST", "/api/friends/alice")
     inbox = body(await alice.request("GET", "/api/notifications"))
@@ -311,7 +301,7 @@ async def test_notifications_are_marked_read_by_id_or_all(running: Running) -> N
 async def test_chat_between_friends_reaches_both_sides_tabs_and_is_refused_to_strangers(
     running: Running,
 ) -> None:
-    alice, bob, carol = [await member(running, n) for n in ("alice", "bob", "carol")]
+    alice, bob, carol = [await running.member(n) for n in ("alice", "bob", "carol")]
     await friends(alice, bob, "alice", "bob")
     sender, alice_other = await tab(running, alice), await tab(running, alice)
     bob_tabs = [await tab(running, bob) for _ in range(2)]
@@ -342,7 +332,7 @@ async def test_chat_between_friends_reaches_both_sides_tabs_and_is_refused_to_st
 
 
 async def test_a_rename_goes_to_the_user_record_the_session_and_friends(running: Running) -> None:
-    alice, bob = await member(running, "alice"), await member(running, "bob")
+    alice, bob = await running.member("alice"), await running.member("bob")
     await friends(alice, bob, "alice", "bob")
     renaming, other_tab = await tab(running, alice), await tab(running, alice)
     bob_tab = await tab(running, bob)
@@ -362,7 +352,7 @@ async def test_a_rename_goes_to_the_user_record_the_session_and_friends(running:
 
 
 async def test_presence_goes_to_friends_only(running: Running) -> None:
-    alice, bob, carol = [await member(running, n) for n in ("alice", "bob", "carol")]
+    alice, bob, carol = [await running.member(n) for n in ("alice", "bob", "carol")]
     await friends(alice, bob, "alice", "bob")
     alice_tab, carol_tab = await tab(running, alice), await tab(running, carol)
     bob_tab = await tab(running, bob)

@@ -17,26 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.apps import Running, ServeApp, app_settings, leave
+from tests.apps import PASSWORD, Running, ServeApp, app_settings, leave
 from tests.client import Browser, body
 from tests.helpers import RecordingClient, call
 
-PASSWORD = "correct horse battery"
 LONE_SURROGATE = '"\\ud800"'  # JSON text: valid JSON, but no encoding can carry it
 
 
 @pytest.fixture
 async def running(serve_app: ServeApp, tmp_path: Path) -> Running:
     return await serve_app(app_settings(session={"store": "memory"}))
-
-
-async def member(running: Running, username: str) -> Browser:
-    browser = running.browser()
-    response = await browser.request(
-        "POST", "/api/signup", {"username": username, "password": PASSWORD}
-    )
-    assert response.code == 201, response.body
-    return browser
 
 
 def assert_refused(response: Any, status: int, code: str) -> None:
@@ -47,7 +37,7 @@ def assert_refused(response: Any, status: int, code: str) -> None:
 
 async def test_lone_surrogates_are_invalid_text_on_both_transports(running: Running) -> None:
     """Before: a 500 with a traceback from every text field, and internal_error acks."""
-    alice = await member(running, "alice")
+    alice = await running.member("alice")
     post = body(await alice.request("POST", "/api/posts", {"text": "hello"}))["post"]
     for method, path, template in [
         ("POST", "/api/signup", '{"username": "bob", "password": %s}'),
@@ -79,7 +69,7 @@ async def test_deep_nesting_is_invalid_json_even_before_login(running: Running) 
 
 async def test_limits_are_ascii_digits_only(running: Running) -> None:
     """Before: "²" and "①" passed str.isdigit(), then int() raised: a 500."""
-    alice = await member(running, "alice")
+    alice = await running.member("alice")
     for limit in ["²", "①", "٣", "1_0", "+5", "0", "101", "-1"]:
         response = await alice.request("GET", f"/api/feed?limit={quote(limit)}")
         assert_refused(response, 400, "invalid_limit")
@@ -88,7 +78,7 @@ async def test_limits_are_ascii_digits_only(running: Running) -> None:
 
 async def test_a_username_is_matched_whole(running: Running) -> None:
     """Before: "alice\\n" signed up: a look-alike of alice shown to her friends."""
-    await member(running, "alice")
+    await running.member("alice")
     for name in ["alice\n", "alice\r\n", "ali\u0441e", "al\u0131ce", "Alice", " alice"]:
         response = await running.browser().request(
             "POST", "/api/signup", {"username": name, "password": PASSWORD}
@@ -126,8 +116,8 @@ EVENTS = ["session:get", "prefs:set", "profile:rename", "chat:send", "no:such", 
 
 @pytest.fixture
 async def tab(running: Running) -> AsyncIterator[tuple[Browser, RecordingClient]]:
-    alice = await member(running, "alice")
-    await member(running, "bob")
+    alice = await running.member("alice")
+    await running.member("bob")
     client = await running.socket(alice)
     yield alice, client
     await leave(client)

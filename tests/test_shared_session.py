@@ -19,7 +19,7 @@ from chatapp.sessions.session import COOKIE_NAME
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
 from tests.apps import Running, StartApp, leave
-from tests.client import body
+from tests.client import Browser, body
 from tests.helpers import barrier, call, eventually
 
 
@@ -137,16 +137,21 @@ async def nothing() -> None:
     pass
 
 
-async def test_a_logout_while_a_socket_is_joining_refuses_it(start_app: StartApp) -> None:
-    """The socket is in its session's room before the second check: either sees the logout."""
-    running = await start_app()
-    browser = await running.login("alice")
+def logout_of(running: Running, browser: Browser) -> Callable[[], Awaitable[None]]:
+    """A logout of this browser's session, made from a copy (the browser keeps its cookie)."""
 
     async def log_out() -> None:
         other = running.browser_with(browser)
         assert (await other.request("POST", "/api/logout")).code == 204
 
-    _intercept_recheck(running, log_out, nothing)
+    return log_out
+
+
+async def test_a_logout_while_a_socket_is_joining_refuses_it(start_app: StartApp) -> None:
+    """The socket is in its session's room before the second check: either sees the logout."""
+    running = await start_app()
+    browser = await running.login("alice")
+    _intercept_recheck(running, logout_of(running, browser), nothing)
     with pytest.raises(socketio.exceptions.ConnectionError, match="unauthorized"):
         await running.socket(browser)
     assert await running.app.sockets.socket_count(await running.user_id("alice")) == 0
@@ -158,12 +163,7 @@ async def test_a_logout_just_before_a_connect_completes_ends_the_socket(
     """Before: a socket whose connect was in flight survived the logout for up to 26 s."""
     running = await start_app()
     browser = await running.login("alice")
-
-    async def log_out() -> None:
-        other = running.browser_with(browser)
-        assert (await other.request("POST", "/api/logout")).code == 204
-
-    _intercept_recheck(running, nothing, log_out)
+    _intercept_recheck(running, nothing, logout_of(running, browser))
     client = await running.socket(browser, events=("session:ended",))
     await eventually(lambda: not client.connected, limit=2.0)
     assert client.received["session:ended"] == [{"reason": "logout"}]
