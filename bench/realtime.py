@@ -32,7 +32,8 @@ import socketio
 from tornado.web import create_signed_value
 
 from chatapp.backends import connect_redis
-from chatapp.sessions.session import COOKIE_NAME, new_session_id
+from chatapp.sessions.cookies import COOKIE_NAME
+from chatapp.sessions.session import new_session_id
 from stores.redis import RedisSessionStore
 from tests.processes import ROOT, AppProcess
 from tests.servers import free_port, redis_server, wait_for_port

@@ -29,7 +29,7 @@ import socketio
 from realtime import percentile, quiet_unclosed_sessions, start_bare_server
 from tornado.httpclient import AsyncHTTPClient
 
-from chatapp.sessions.session import COOKIE_NAME
+from chatapp.sessions.cookies import COOKIE_NAME
 from tests.client import Browser
 from tests.processes import AppProcess
 from tests.servers import redis_server, secantus_server

@@ -31,8 +31,9 @@ from chatapp.backends import (
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import build_realtime
-from chatapp.sessions.cookie_secret import resolve_cookie_secret
-from chatapp.sessions.session import SessionCookies
+from chatapp.sessions.cookie_secret import check_previous_secrets, resolve_cookie_secret
+from chatapp.sessions.cookies import SessionCookies
+from chatapp.sessions.logins import Logins
 from chatapp.settings import Settings
 from chatapp.social.service import Social
 from stores.base import SessionStore
@@ -75,6 +76,7 @@ class ChatApp(tornado.web.Application):
         secret = resolve_cookie_secret(
             config.server.cookie_secret, config.server.cookie_secret_file
         )
+        previous = check_previous_secrets(config.server.previous_cookie_secrets)
         self.store = store if store is not None else build_session_store(config)
         self.origins = OriginPolicy(config.socketio.allowed_origins)
         self.sockets = build_realtime(config, self.origins)
@@ -87,10 +89,12 @@ class ChatApp(tornado.web.Application):
         self.cookies = SessionCookies(
             self.store,
             secret=secret,
+            previous_secrets=previous,
             secure=config.server.secure_cookies,
             touch_interval=config.session.touch_interval,
-            on_end=self.sockets.end_session,
+            sockets=self.sockets,
         )
+        self.logins = Logins(self.cookies, self.sockets.session_socket_count)
         self._timers: list[PeriodicCallback] = []
         super().__init__(
             routes,

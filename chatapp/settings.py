@@ -40,6 +40,9 @@ class ServerSettings:
     port: int = 8888
     #: Prefer CHATAPP_COOKIE_SECRET; when neither is set, one is generated into cookie_secret_file.
     cookie_secret: str = ""
+    #: Secrets cookies were signed with before a rotation: still read, never used to sign
+    #: (CHATAPP_PREVIOUS_COOKIE_SECRETS, comma-separated).
+    previous_cookie_secrets: tuple[str, ...] = ()
     cookie_secret_file: str = "var/cookie_secret"
     secure_cookies: bool = False
     #: Trust X-Forwarded-Proto/-For from a TLS proxy in front (and only then).
@@ -156,6 +159,11 @@ def load_settings(
     return Settings(**sections)
 
 
+#: Secrets have short environment names of their own (they win over the long ones).
+_SHORT_VARIABLES = {
+    "CHATAPP_COOKIE_SECRET": ("server", "cookie_secret"),
+    "CHATAPP_PREVIOUS_COOKIE_SECRETS": ("server", "previous_cookie_secrets"),
+}
 #: Environment variables that start with CHATAPP_ but are not settings.
 _OTHER_VARIABLES = ("CHATAPP_TEST_",)
 
@@ -176,7 +184,7 @@ def _refuse_unknown_names(
             if f"[{section}] {key}" not in known:
                 names = [spec.name for spec in dataclasses.fields(classes[section])]
                 raise ConfigError(f"[{section}] {key}", "unknown key" + _did_you_mean(key, names))
-    variables = {*known.values(), "CHATAPP_COOKIE_SECRET"}
+    variables = {*known.values(), *_SHORT_VARIABLES}
     for variable in environ:
         if (
             variable.startswith("CHATAPP_")
@@ -217,8 +225,9 @@ def _section(
             values[spec.name] = given[spec.name]
             continue
         text = environ.get(f"CHATAPP_{name}_{spec.name}".upper())
-        if name == "server" and spec.name == "cookie_secret":
-            text = environ.get("CHATAPP_COOKIE_SECRET", text)
+        for variable, key in _SHORT_VARIABLES.items():
+            if key == (name, spec.name):
+                text = environ.get(variable, text)
         if text is None:
             text = raw.get(spec.name)
         if text is not None:
@@ -293,6 +302,8 @@ def _check(settings: Settings) -> None:
     ):
         if value <= 0:
             raise ConfigError(f"[socketio] {key}", "must be more than 0")
+    if io.session_check_interval > 90:  # session:expiring's window is 2 min to 30 s
+        raise ConfigError("[socketio] session_check_interval", "must be at most 90s")
     if not 4 <= settings.accounts.bcrypt_cost <= 16:
         raise ConfigError("[accounts] bcrypt_cost", "must be between 4 and 16")
     for section, size in (

@@ -10,6 +10,7 @@ from chatapp.app import ROOT, ChatApp
 from chatapp.settings import Settings
 from handlers.accounts import LoginHandler, SignupHandler
 from handlers.base import NotFoundHandler
+from handlers.devices import DeviceHandler, DevicesHandler, PasswordHandler
 from handlers.friends import FriendHandler, FriendsHandler, UsersHandler
 from handlers.health import HealthHandler
 from handlers.inbox import MessagesHandler, NotificationsHandler, NotificationsReadHandler
@@ -35,6 +36,9 @@ def routes() -> list[Any]:
         (r"/api/session", SessionHandler),
         (r"/api/prefs", PrefsHandler),
         (r"/api/logout", LogoutHandler),
+        (r"/api/sessions", DevicesHandler),
+        (r"/api/sessions/([^/]+)", DeviceHandler),
+        (r"/api/password", PasswordHandler),
         (r"/api/signup", SignupHandler),
         (r"/api/login", LoginHandler),
         (r"/api/users", UsersHandler),

@@ -15,7 +15,7 @@ class SignupHandler(ApiHandler):
         password = check.password(body["password"])
         display_name = check.display_name(body.get("display_name", username))
         user = await self.application.accounts.sign_up(username, password, display_name)
-        await self.session.log_in(user.id)
+        await self.session.log_in(user.id, self.device())
         self.send_json({"user": user.public()}, 201)
 
 
@@ -29,5 +29,5 @@ class LoginHandler(ApiHandler):
         user = await self.application.accounts.log_in(
             username[:64], password, self.request.remote_ip or "unknown"
         )
-        await self.session.log_in(user.id)
+        await self.session.log_in(user.id, self.device())
         self.send_json({"user": user.public()})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 from collections.abc import Sequence
@@ -14,7 +15,8 @@ import tornado.web
 from chatapp import validation as check
 from chatapp.app import ChatApp
 from chatapp.errors import INTERNAL_ERROR, Answer, ApiError, answer_for, is_expected
-from chatapp.sessions.session import COOKIE_NAME, Session
+from chatapp.sessions.cookies import COOKIE_NAME
+from chatapp.sessions.session import Session
 from chatapp.social.models import User
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,16 @@ XSRF_FAILED = Answer(
     "xsrf_failed",
     "send the X-XSRFToken header equal to the _xsrf cookie (GET /api/session sets it)",
 )
+
+
+def coarse_address(address: str) -> str:
+    """The network an address is in: its /24 (IPv4) or /48 (IPv6); "" if not an address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -173,6 +185,15 @@ class ApiHandler(BaseHandler):
     async def prepare(self) -> None:
         await super().prepare()
         await self.load_session()
+
+    def device(self) -> dict[str, str]:
+        """What a login remembers of where it came from: for the user's list of logins.
+
+        The address is coarse (a /24 or /48 network): enough to tell "home"
+        from "abroad", not enough to locate anyone.
+        """
+        agent = self.request.headers.get("User-Agent", "")[:256]
+        return {"agent": agent, "address": coarse_address(self.request.remote_ip or "")}
 
     @property
     def me(self) -> User:

@@ -23,9 +23,11 @@ from chatapp.errors import ApiError, answer_for, is_expected
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.ratelimit import TokenBucket
 from chatapp.realtime.registry import LocalSocket
+from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.sessions.prefs import parse_prefs, prefs_of, set_prefs
-from chatapp.sessions.session import COOKIE_NAME, Session
+from chatapp.sessions.session import Session
 from chatapp.social.models import User
+from chatapp.times import iso_epoch
 from stores.errors import SessionGone
 
 log = logging.getLogger(__name__)
@@ -149,7 +151,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def session_get(self, event: Event) -> Ack:
         check.fields(event.data, set())
         user = await event.user()
-        return {"user": user.public(), "prefs": prefs_of(event.session)}
+        await event.session.commit()  # renewed now if due: the expiry it answers is current
+        record = event.session.record
+        expires_at = iso_epoch(record.expires_at) if record else None
+        return {"user": user.public(), "prefs": prefs_of(event.session), "expires_at": expires_at}
 
     async def prefs_set(self, event: Event) -> Ack:
         return {"prefs": set_prefs(event.session, parse_prefs(event.data))}

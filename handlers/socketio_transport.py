@@ -8,7 +8,7 @@ from typing import Any
 import socketio
 
 from chatapp.realtime.origins import OriginPolicy
-from chatapp.sessions.session import COOKIE_NAME
+from chatapp.sessions.cookies import COOKIE_NAME
 
 
 def socketio_handler(sio: socketio.AsyncServer, origins: OriginPolicy) -> type[Any]:

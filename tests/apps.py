@@ -18,7 +18,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from chatapp.app import ChatApp
-from chatapp.sessions.session import COOKIE_NAME
+from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.settings import (
     AccountsSettings,
     DatabaseSettings,
@@ -43,7 +43,7 @@ PASSWORD = "correct horse battery"
 class LoginForTest(ApiHandler):
     async def post(self) -> None:
         user = await ensure_user(self.application, self.json_body()["username"])
-        await self.session.log_in(user.id)
+        await self.session.log_in(user.id, self.device())
         self.send_json({"user": user.public()})
 
 

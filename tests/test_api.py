@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chatapp.sessions.session import COOKIE_NAME
+from chatapp.sessions.cookies import COOKIE_NAME
 from tests.apps import PASSWORD, Running, ServeApp, app_settings, leave
 from tests.client import Browser, body
 from tests.helpers import RecordingClient, arrived, barrier, call, eventually, notified

@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 
 from tornado.web import create_signed_value
 
-from chatapp.sessions.session import COOKIE_NAME
+from chatapp.sessions.cookies import COOKIE_NAME
 from tests.apps import SECRET, StartApp
 from tests.client import Browser, body
 

@@ -15,7 +15,8 @@ from tornado.httpclient import AsyncHTTPClient
 from tornado.web import create_signed_value
 
 from chatapp.backends import build_session_store
-from chatapp.sessions.session import COOKIE_NAME, new_session_id
+from chatapp.sessions.cookies import COOKIE_NAME
+from chatapp.sessions.session import new_session_id
 from chatapp.settings import load_settings
 from stores.base import SessionStore
 from tests.apps import ServeApp, app_settings, leave

@@ -50,6 +50,15 @@ class Accounts:
             raise ThrottledLogin(wait)
         raise ApiError(401, "bad_credentials", "wrong username or password")
 
+    async def change_password(self, user: User, current: str, new: str, address: str) -> None:
+        """Check `current` as a login would (throttled alike), then store `new` (already checked).
+
+        A wrong current password is 401 bad_credentials and counts as a failed login.
+        """
+        await self.log_in(user.username, current, address)
+        hashed = await self._hash(new)
+        await self.db.set_password_hash(user.id, hashed.decode())
+
     async def _hash(self, password: str) -> bytes:
         salt = bcrypt.gensalt(self.bcrypt_cost)
         return await asyncio.get_running_loop().run_in_executor(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +32,14 @@ from chatapp.realtime.acks import after_ack
 from chatapp.realtime.control import Control, Order
 from chatapp.realtime.presence import Presence
 from chatapp.realtime.ratelimit import TokenBucket
+from chatapp.times import iso_epoch
 from stores.base import SessionStore
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/"
+#: session:expiring goes out when a session's end is this close (seconds, least and most);
+#: the periodic check runs at least every 30 s, so every session falls in the window once.
+EXPIRY_WARNING = (30.0, 120.0)
 
 #: Whose sockets hear about a user's presence: the social layer answers "their friends".
 Audience = Callable[[str], Awaitable[Iterable[str]]]
@@ -75,6 +80,8 @@ class UserSockets:
         self.presence = presence
         self.control = control
         self._local: dict[str, LocalSocket] = {}
+        #: Session id -> the expiry its sockets were warned of (session:expiring).
+        self._warned: dict[str, float] = {}
         #: Set by the social layer; until then presence is announced to no one.
         self.audience: Audience = nobody
         self.profile: Profile = only_id
@@ -110,6 +117,10 @@ class UserSockets:
     async def socket_count(self, user_id: str) -> int:
         return await self.presence.count(user_id)
 
+    async def session_socket_count(self, session_id: str) -> int:
+        """The sockets of one login, in every process."""
+        return await self.presence.count(session_room(session_id))
+
     # -- ending sessions ----------------------------------------------------------------
 
     async def end_session(self, session_id: str, reason: str) -> None:
@@ -119,6 +130,14 @@ class UserSockets:
         """
         order = {"end": session_room(session_id), "reason": reason}
         await after_ack(lambda: self.control.publish(order))
+
+    async def rebind_session(self, old_id: str, new_id: str) -> None:
+        """Move every socket of a session to its new id, in every process (see Session).
+
+        The new id travels on the control channel, which is as private as the
+        session store itself.
+        """
+        await self.control.publish({"rebind": session_room(old_id), "to": new_id})
 
     async def close_all(self, within: float) -> None:
         """Close this process's connections so that clients come back: before shutting down.
@@ -150,24 +169,46 @@ class UserSockets:
         await self.sio.disconnect(sid, ignore_queue=True)
 
     async def connected(self, sid: str) -> None:
-        """Called once a socket's connect has completed: end it if its session ended meanwhile."""
+        """Called once a socket's connect has completed: end it if its session ended meanwhile.
+
+        Otherwise the user's pages hear of one more open tab (`sessions:changed`): only
+        now, since a socket must not get an event before its connect is answered.
+        """
         socket = self._local.get(sid)
-        if socket is not None and socket.ended is not None:
+        if socket is None:
+            return
+        if socket.ended is not None:
             await self.end_local_socket(sid, socket.ended)
+        else:
+            await self.push_to_user(socket.user_id, "sessions:changed", {})
 
     async def _carry_out(self, order: Order) -> None:
-        room = order.get("end")
+        room = order.get("end") or order.get("rebind")
         if not isinstance(room, str):
             return
         local = [sid for sid, _ in self.sio.manager.get_participants(NAMESPACE, room)]
+        new_id = order.get("to")
         for sid in local:
-            await self.end_local_socket(sid, str(order.get("reason", "ended")))
+            if isinstance(new_id, str):
+                await self._move(sid, new_id)
+            else:
+                await self.end_local_socket(sid, str(order.get("reason", "ended")))
+
+    async def _move(self, sid: str, new_id: str) -> None:
+        socket = self._local.get(sid)
+        if socket is None:
+            return
+        await self._leave_session(sid, socket)
+        socket.session_id = new_id
+        await self._join_session(sid, socket)
 
     async def end_expired_sockets(self, store: SessionStore) -> int:
-        """End this process's sockets whose session expired; run periodically.
+        """End this process's sockets whose session expired, warn those about to; periodic.
 
         Sockets that send events find out on their next event; this finds the
-        quiet ones. One store read per live session, not per socket.
+        quiet ones. One store read per live session, not per socket, and
+        nothing per event. A session within EXPIRY_WARNING of its end (idle or
+        absolute) gets `session:expiring` once (again only after a renewal).
         """
         by_session: dict[str, list[str]] = {}
         strays = []
@@ -180,11 +221,21 @@ class UserSockets:
         for sid in strays:
             await self.end_local_socket(sid, "unauthorized")
         ended = len(strays)
+        warned, self._warned = self._warned, {}
         for session_id, sids in by_session.items():
-            if await store.load(session_id) is None:
+            record = await store.load(session_id)
+            if record is None:
                 for sid in sids:
                     await self.end_local_socket(sid, "expired")
                 ended += len(sids)
+                continue
+            left = record.expires_at - time.time()
+            if EXPIRY_WARNING[0] <= left <= EXPIRY_WARNING[1]:
+                self._warned[session_id] = record.expires_at
+                if warned.get(session_id) != record.expires_at:
+                    data = {"expires_at": iso_epoch(record.expires_at)}
+                    for sid in sids:
+                        await self.sio.emit("session:expiring", data, to=sid, ignore_queue=True)
         return ended
 
     # -- membership, called by the socket namespace ----------------------------------------
@@ -199,7 +250,7 @@ class UserSockets:
         """
         self._local[sid] = socket
         await self.sio.enter_room(sid, user_room(socket.user_id))
-        await self.sio.enter_room(sid, session_room(socket.session_id))
+        await self._join_session(sid, socket)
         if await self.presence.joined(socket.user_id):
             await self._announce(socket.user_id, online=True)
 
@@ -209,9 +260,20 @@ class UserSockets:
         if socket is None:
             return
         await self.sio.leave_room(sid, user_room(socket.user_id))
-        await self.sio.leave_room(sid, session_room(socket.session_id))
+        await self._leave_session(sid, socket)
         if await self.presence.left(socket.user_id):
             await self._announce(socket.user_id, online=False)
+        await self.push_to_user(socket.user_id, "sessions:changed", {})
+
+    async def _join_session(self, sid: str, socket: LocalSocket) -> None:
+        room = session_room(socket.session_id)
+        await self.sio.enter_room(sid, room)
+        await self.presence.joined(room)  # counted like a user: for the list of logins
+
+    async def _leave_session(self, sid: str, socket: LocalSocket) -> None:
+        room = session_room(socket.session_id)
+        await self.sio.leave_room(sid, room)
+        await self.presence.left(room)
 
     async def _announce(self, user_id: str, *, online: bool) -> None:
         friends = list(await self.audience(user_id))
@@ -219,5 +281,6 @@ class UserSockets:
             user = await self.profile(user_id) or {"id": user_id}
             await self.push_to_users(friends, "presence", {"user": user, "online": online})
 
-    async def _announce_offline(self, user_id: str) -> None:
-        await self._announce(user_id, online=False)
+    async def _announce_offline(self, key: str) -> None:
+        if not key.startswith("session:"):  # a user, not a login
+            await self._announce(key, online=False)

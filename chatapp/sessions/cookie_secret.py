@@ -34,6 +34,16 @@ def resolve_cookie_secret(configured: str, secret_file: str | os.PathLike[str]) 
     return secret
 
 
+def check_previous_secrets(previous: tuple[str, ...]) -> tuple[str, ...]:
+    """Secrets from before a rotation, each as long as a current one must be."""
+    for secret in previous:
+        if len(secret) < 32:
+            raise ConfigError(
+                "[server] previous_cookie_secrets", "each must be at least 32 characters"
+            )
+    return previous
+
+
 def _create_once(path: Path) -> None:
     """Write a new secret to `path` unless another process got there first."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

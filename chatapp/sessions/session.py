@@ -1,4 +1,4 @@
-"""The session as request handlers and socket events see it, and its cookie.
+"""The session as request handlers and socket events see it: the one write path.
 
 A `Session` is one request's (or one socket event's) view of a stored
 session, and the one write path for both transports. It remembers what was
@@ -19,11 +19,6 @@ only when something is first written.
 
 The session holds the user's id, never a copy of the user: who that is (their
 display name) comes from the data layer, so a rename shows in every login.
-
-The cookie holds only the session id, signed with Tornado's signed values.
-Its signature is checked before any store access and the id's exact format
-before it reaches a backend; an id that the store does not know is never
-adopted: the next write issues a fresh one.
 """
 
 from __future__ import annotations
@@ -34,10 +29,8 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
-from typing import Any
-
-from tornado.web import decode_signed_value
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from typing import Any, Protocol
 
 from stores.base import (
     DELETED,
@@ -50,14 +43,29 @@ from stores.base import (
 )
 from stores.errors import SessionConflict, SessionGone
 
-COOKIE_NAME = "chatapp_session"
-#: Called with (session id, reason) once a session id is ended: its sockets must end too.
-EndHook = Callable[[str, str], Awaitable[None]]
+#: Kept in every logged-in session (so every store lists devices with no new primitive):
+#: {"created", "agent", "address"} set at login, and the time of the last renewal, which
+#: moves at `touch_interval` and so costs no write of its own.
+DEVICE_KEY = "device"
+SEEN_KEY = "seen"
+
+
+class SessionSockets(Protocol):
+    """What a session's end or new id means for its sockets (chatapp.realtime's registry)."""
+
+    async def end_session(self, session_id: str, reason: str) -> None:
+        """Tell every socket of the session why, then disconnect them, in every process."""
+
+    async def rebind_session(self, old_id: str, new_id: str) -> None:
+        """Move every socket of the session to its new id, in every process."""
+
+
 #: A read-modify-write: changes the session data in place, from what it finds there.
 Edit = Callable[[dict[str, Any]], None]
 #: How often a read-modify-write is re-applied on fresh data before `SessionConflict`.
 SAVE_ATTEMPTS = 20
-_ID_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32): 256 bits
+#: What `new_session_id` makes: 43 URL-safe characters, 256 random bits.
+ID_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def new_session_id() -> str:
@@ -78,11 +86,11 @@ class Session(MutableMapping[str, Any]):
         record: SessionRecord | None,
         *,
         touch_interval: float,
-        on_end: EndHook | None = None,
+        sockets: SessionSockets | None = None,
     ) -> None:
         self._store = store
         self._touch_interval = touch_interval
-        self._on_end = on_end
+        self._sockets = sockets
         self._record = record
         self._data: dict[str, Any] = dict(record.data) if record else {}
         #: What this request wrote, in order: (key, value or DELETED) pairs and edits.
@@ -150,6 +158,8 @@ class Session(MutableMapping[str, Any]):
         At most one store write. Raises SessionGone if the session ended
         meanwhile, SessionConflict only if an edit lost `SAVE_ATTEMPTS` times.
         """
+        if self.user_id is not None and self._renewal_due():
+            self[SEEN_KEY] = time.time()  # the save renews the expiry: still one write
         if not await self.save():
             await self.renew_if_due()
 
@@ -195,24 +205,37 @@ class Session(MutableMapping[str, Any]):
             record, data = fresh, _replayed(fresh.data, writes)
         raise last
 
-    async def log_in(self, user_id: str) -> None:
-        """Bind the user to this session under a new id (see `regenerate`)."""
+    async def log_in(self, user_id: str, device: Mapping[str, Any]) -> None:
+        """Bind the user to this session under a new id (see `regenerate`).
+
+        `device` ({"agent", "address"}) is kept for the user's list of logins.
+        """
+        now = time.time()
         self[USER_ID_KEY] = user_id
+        self[DEVICE_KEY] = {**device, "created": now}
+        self[SEEN_KEY] = now
         await self.regenerate()
 
-    async def regenerate(self) -> None:
+    async def regenerate(self, *, keep_sockets: bool = False) -> None:
         """Move the data, unsaved changes included, to a new id; destroy the old id.
 
         Call at login and on privilege change, so an id known before login
         (session fixation) is worthless after it. The new session's absolute
-        deadline starts now.
+        deadline starts now. The old id's sockets end, unless `keep_sockets`:
+        then they are moved to the new id first (a password change keeps the
+        caller's own tabs working).
         """
         old = self._record
         self._record = await self._store.create(new_session_id(), self._data)
         self._data = dict(self._record.data)
         self._writes = []
         self.id_changed = True
-        if old is not None:
+        if old is None:
+            return
+        if keep_sockets and self._sockets is not None:
+            await self._sockets.rebind_session(old.id, self._record.id)
+            await self._store.destroy(old.id)
+        else:
             await self._end(old.id, "regenerated")
 
     async def destroy(self, reason: str = "logout") -> None:
@@ -225,20 +248,23 @@ class Session(MutableMapping[str, Any]):
         self.ended = True
 
     async def _end(self, session_id: str, reason: str) -> None:
-        await self._store.destroy(session_id)
-        if self._on_end is not None:
-            await self._on_end(session_id, reason)
+        await end_session(self._store, self._sockets, session_id, reason)
 
-    async def renew_if_due(self) -> None:
-        """Renew the idle expiry if at least `touch_interval` passed since the last renewal.
+    def _renewal_due(self) -> bool:
+        """True if at least `touch_interval` passed since the last renewal.
 
         Throttled so that a busy client costs a store write per interval, not per request.
         """
         record = self._record
         if record is None or self.ended:
-            return
+            return False
         wanted = min(time.time() + self._store.idle_timeout, record.deadline)
-        if wanted - record.expires_at < self._touch_interval:
+        return wanted - record.expires_at >= self._touch_interval
+
+    async def renew_if_due(self) -> None:
+        """Renew the idle expiry if `touch_interval` passed since the last renewal."""
+        record = self._record
+        if record is None or not self._renewal_due():
             return
         expires_at = await self._store.touch(record.id)
         if expires_at is None:
@@ -246,6 +272,18 @@ class Session(MutableMapping[str, Any]):
         self._record = SessionRecord(
             record.id, record.data, record.revision, expires_at, record.deadline
         )
+
+
+async def end_session(
+    store: SessionStore, sockets: SessionSockets | None, session_id: str, reason: str
+) -> None:
+    """End a session: gone from the store, then its sockets told and disconnected.
+
+    The one way a session ends (logout, revocation, password change, login again).
+    """
+    await store.destroy(session_id)
+    if sockets is not None:
+        await sockets.end_session(session_id, reason)
 
 
 def _replayed(data: Mapping[str, Any], writes: list[tuple[str, Any] | Edit]) -> dict[str, Any]:
@@ -259,55 +297,3 @@ def _replayed(data: Mapping[str, Any], writes: list[tuple[str, Any] | Edit]) -> 
         else:
             result[write[0]] = copy.deepcopy(write[1])
     return result
-
-
-class SessionCookies:
-    """Reads session ids from signed cookie values; knows the cookie's attributes."""
-
-    def __init__(
-        self,
-        store: SessionStore,
-        *,
-        secret: str,
-        secure: bool,
-        touch_interval: float,
-        on_end: EndHook | None = None,
-    ) -> None:
-        self.store = store
-        self.secret = secret
-        self.secure = secure
-        self.touch_interval = touch_interval
-        self.on_end = on_end
-
-    def session_id(self, cookie_value: str | None) -> str | None:
-        """The id in a signed cookie value, or None if unsigned, forged, too old or malformed."""
-        if not cookie_value:
-            return None
-        decoded = decode_signed_value(
-            self.secret,
-            COOKIE_NAME,
-            cookie_value,
-            max_age_days=self.store.absolute_timeout / 86400,
-        )
-        if decoded is None:
-            return None
-        try:
-            session_id = decoded.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-        return session_id if _ID_FORMAT.fullmatch(session_id) else None
-
-    async def load(self, cookie_value: str | None) -> Session:
-        """The session a cookie names, or an anonymous one; nothing is stored for either."""
-        session_id = self.session_id(cookie_value)
-        record = await self.store.load(session_id) if session_id else None
-        return self.session(record)
-
-    def session(self, record: SessionRecord | None) -> Session:
-        """A view of a record loaded elsewhere (a socket event), with the same end hook."""
-        return Session(self.store, record, touch_interval=self.touch_interval, on_end=self.on_end)
-
-    @property
-    def cookie_attributes(self) -> Mapping[str, Any]:
-        """The cookie's attributes; its `expires` is the session's deadline, never later."""
-        return {"httponly": True, "samesite": "Lax", "secure": self.secure, "path": "/"}

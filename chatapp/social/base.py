@@ -16,7 +16,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from chatapp.social.ids import parse_id
-from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
+from chatapp.social.models import Account, Comment, Message, Notification, Post, User
+from chatapp.times import now
 
 
 class UsernameTaken(Exception):
@@ -51,6 +52,10 @@ class Database(abc.ABC):
 
     @abc.abstractmethod
     async def rename(self, user_id: str, display_name: str) -> User | None: ...
+
+    @abc.abstractmethod
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Replace the user's password hash (the old password no longer logs in)."""
 
     @abc.abstractmethod
     async def search_users(self, prefix: str, limit: int) -> list[User]:

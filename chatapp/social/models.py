@@ -6,14 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-
-def iso(moment: dt.datetime) -> str:
-    """ISO 8601 in UTC with an explicit Z."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from chatapp.times import iso
 
 
 @dataclass(frozen=True)

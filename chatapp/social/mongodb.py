@@ -22,7 +22,8 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from chatapp.errors import ServiceUnavailable
 from chatapp.social.base import Database, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
-from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
+from chatapp.social.models import Account, Comment, Message, Notification, Post, User
+from chatapp.times import now
 
 SCHEMA_VERSION = 1
 
@@ -104,6 +105,12 @@ class MongoDatabase(Database):
                 return_document=ReturnDocument.AFTER,
             )
         return None if doc is None else _user(doc)
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        with unavailable_on_network_errors():
+            await self.db.users.update_one(
+                {"_id": parse_id(user_id)}, {"$set": {"password_hash": password_hash}}
+            )
 
     async def search_users(self, prefix: str, limit: int) -> list[User]:
         with unavailable_on_network_errors():

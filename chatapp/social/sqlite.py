@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 from chatapp.errors import ServiceUnavailable
 from chatapp.social.base import Database, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
-from chatapp.social.models import Account, Comment, Message, Notification, Post, User, now
+from chatapp.social.models import Account, Comment, Message, Notification, Post, User
 from chatapp.social.sqlite_schema import MIGRATIONS
+from chatapp.times import now
 
 T = TypeVar("T")
 
@@ -145,6 +146,14 @@ class SQLiteDatabase(Database):
             )
         )
         return await self.user(user_id)
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?",
+                (password_hash, parse_id(user_id)),
+            )
+        )
 
     async def search_users(self, prefix: str, limit: int) -> list[User]:
         # A range, not LIKE (case-insensitive, so it cannot use the username index):

@@ -1,0 +1,94 @@
+"""The session cookie: which session a request or socket names, and how it is set.
+
+The cookie holds only the session id, signed with Tornado's signed values.
+Its signature is checked before any store access and the id's exact format
+before it reaches a backend; an id that the store does not know is never
+adopted: the next write issues a fresh one.
+
+The cookie secret can be rotated without logging anyone out: cookies signed
+with one of `previous_secrets` are still read (Tornado's own decoding, tried
+with each secret), and every cookie set from then on is signed with the
+current secret; a session read through an old secret gets its cookie set
+again, so the old secret can be dropped once the idle timeout has passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tornado.web import decode_signed_value
+
+from chatapp.sessions.session import ID_FORMAT, Session, SessionSockets, end_session
+from stores.base import SessionRecord, SessionStore
+
+COOKIE_NAME = "chatapp_session"
+
+
+class SessionCookies:
+    """Reads session ids from signed cookie values; knows the cookie's attributes."""
+
+    def __init__(
+        self,
+        store: SessionStore,
+        *,
+        secret: str,
+        previous_secrets: Sequence[str] = (),
+        secure: bool,
+        touch_interval: float,
+        sockets: SessionSockets | None = None,
+    ) -> None:
+        self.store = store
+        self.secret = secret
+        self.previous_secrets = tuple(previous_secrets)
+        self.secure = secure
+        self.touch_interval = touch_interval
+        self.sockets = sockets
+
+    def session_id(self, cookie_value: str | None) -> str | None:
+        """The id in a signed cookie value, or None if unsigned, forged, too old or malformed."""
+        return self._read(cookie_value)[0]
+
+    def _read(self, cookie_value: str | None) -> tuple[str | None, bool]:
+        """The id, and whether it was signed with a previous secret."""
+        if not cookie_value:
+            return None, False
+        for secret in (self.secret, *self.previous_secrets):
+            decoded = decode_signed_value(
+                secret,
+                COOKIE_NAME,
+                cookie_value,
+                max_age_days=self.store.absolute_timeout / 86400,
+            )
+            if decoded is not None:
+                break
+        else:
+            return None, False
+        try:
+            session_id = decoded.decode("ascii")
+        except UnicodeDecodeError:
+            return None, False
+        if not ID_FORMAT.fullmatch(session_id):
+            return None, False
+        return session_id, secret != self.secret
+
+    async def load(self, cookie_value: str | None) -> Session:
+        """The session a cookie names, or an anonymous one; nothing is stored for either."""
+        session_id, old_secret = self._read(cookie_value)
+        record = await self.store.load(session_id) if session_id else None
+        session = self.session(record)
+        session.id_changed = old_secret and record is not None  # set again, signed anew
+        return session
+
+    def session(self, record: SessionRecord | None) -> Session:
+        """A view of a record loaded elsewhere (a socket event), wired like any other."""
+        return Session(self.store, record, touch_interval=self.touch_interval, sockets=self.sockets)
+
+    async def end(self, session_id: str, reason: str) -> None:
+        """End another session of the user (revoked, password changed) as logout ends one."""
+        await end_session(self.store, self.sockets, session_id, reason)
+
+    @property
+    def cookie_attributes(self) -> Mapping[str, Any]:
+        """The cookie's attributes; its `expires` is the session's deadline, never later."""
+        return {"httponly": True, "samesite": "Lax", "secure": self.secure, "path": "/"}

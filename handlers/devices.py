@@ -1,0 +1,55 @@
+"""Sessions and devices: GET/DELETE /api/sessions[/{id}], PUT /api/password."""
+
+from __future__ import annotations
+
+from chatapp import validation as check
+from chatapp.errors import ApiError
+from handlers.base import ApiHandler
+
+
+class DevicesHandler(ApiHandler):
+    async def get(self) -> None:
+        logins = await self.application.logins.of(self.me.id, self.session.id)
+        self.send_json({"sessions": [login.public() for login in logins]})
+
+    async def delete(self) -> None:
+        """Log out everywhere else."""
+        me = self.me
+        await self.application.logins.end_all_but(me.id, self.session.id, "revoked")
+        await self.application.sockets.push_to_user(me.id, "sessions:changed", {})
+        self.set_status(204)
+
+
+class DeviceHandler(ApiHandler):
+    async def delete(self, handle: str) -> None:
+        """End one of the caller's logins; ending the current one is a logout."""
+        me = self.me
+        logins = self.application.logins
+        session_id = await logins.find(me.id, handle)
+        if session_id is None:
+            raise ApiError(404, "unknown_session", "no such session of yours (ended already?)")
+        if session_id == self.session.id:
+            await self.session.destroy("revoked")  # a logout: the cookie is cleared too
+        else:
+            await self.application.cookies.end(session_id, "revoked")
+        await self.application.sockets.push_to_user(me.id, "sessions:changed", {})
+        self.set_status(204)
+
+
+class PasswordHandler(ApiHandler):
+    async def put(self) -> None:
+        """Every other login ends; this one gets a new id and keeps its sockets."""
+        me = self.me
+        body = self.json_body()
+        check.fields(body, {"current_password", "new_password"})
+        current = body["current_password"]
+        if not isinstance(current, str):
+            raise ApiError(400, "invalid_credentials", "current_password is a string")
+        new = check.password(body["new_password"])
+        address = self.request.remote_ip or "unknown"
+        await self.application.accounts.change_password(me, current, new, address)
+        logins = self.application.logins
+        await logins.end_all_but(me.id, self.session.id, "password_changed")
+        await self.session.regenerate(keep_sockets=True)
+        await self.application.sockets.push_to_user(me.id, "sessions:changed", {})
+        self.set_status(204)
