@@ -2,6 +2,7 @@
 // (static/pages/*.js, the page's entry point) imports this file, so it runs once per tab.
 // User text is only ever inserted as text (textContent, text nodes): never as HTML.
 
+const LOGGED_OUT = new Set(["unauthorized", "session_ended"]);
 const xsrf = () => (document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/) || [])[1] || "";
 
 export async function api(method, path, body) {
@@ -11,10 +12,10 @@ export async function api(method, path, body) {
     headers: { "Content-Type": "application/json", "X-XSRFToken": decodeURIComponent(xsrf()) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 401 && !path.startsWith("/api/login")) {
-    location.assign("/login");
-  }
   const data = response.status === 204 ? null : await response.json();
+  // Not logged in (any more): to the login page. A wrong password is answered 401 too,
+  // but with its own code, and stays on the page as a form error.
+  if (response.status === 401 && LOGGED_OUT.has(data?.error?.code)) location.assign("/login");
   if (!response.ok) {
     const error = new Error(data?.error?.message || `request failed (${response.status})`);
     error.code = data?.error?.code;
@@ -132,10 +133,47 @@ if (socket) {
     document.body.classList.add("ended");
     setTimeout(() => location.assign("/login"), 300);
   });
+  socket.on("session:expiring", ({ expires_at }) => warnOfExpiry(expires_at));
   socket.on("notification", () => setUnread(unread + 1));
   socket.on("user:renamed", (user) => {
     if (user.id === me()) document.getElementById("me").textContent = user.display_name;
   });
+}
+
+// -- "you'll be logged out soon" -----------------------------------------------------------------
+
+let expiryTimer = null;
+
+/** A banner counting down to the session's end, with one button that renews it. */
+function warnOfExpiry(expiresAt) {
+  let banner = document.getElementById("expiry");
+  if (!banner) {
+    const text = el("span", { id: "expiry-text" });
+    const stay = el("button", { type: "button", onclick: stayLoggedIn }, "Stay logged in");
+    banner = el("div", { id: "expiry", class: "expiry", role: "alert" }, text, " ", stay);
+    document.body.prepend(banner);
+  }
+  banner.hidden = false;
+  banner.dataset.expiresAt = expiresAt;
+  clearInterval(expiryTimer);
+  const tick = () => {
+    const left = Math.max(0, Math.round((new Date(expiresAt) - Date.now()) / 1000));
+    document.getElementById("expiry-text").textContent =
+      `You'll be logged out in ${left} s for inactivity.`;
+  };
+  tick();
+  expiryTimer = setInterval(tick, 1000);
+}
+
+async function stayLoggedIn() {
+  try {
+    await emit("session:get"); // any event renews the session
+    clearInterval(expiryTimer);
+    document.getElementById("expiry").hidden = true;
+    say("You're still logged in.");
+  } catch (error) {
+    say(error.message);
+  }
 }
 
 // -- the bell -------------------------------------------------------------------------------

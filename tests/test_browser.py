@@ -280,3 +280,58 @@ async def test_open_pages_come_back_by_themselves_after_a_restart(
         assert await alice.evaluate("window.notReloaded") is True
     finally:
         server.stop()
+
+
+async def test_a_login_ended_from_the_settings_page_leaves_at_once(
+    chromium: Browser, site: Running
+) -> None:
+    """Two devices of one person; the laptop logs the phone out; the phone's page follows."""
+    laptop_context, laptop = await person(chromium, site, "alice")
+    phone_context = await chromium.new_context(
+        base_url=site.url, viewport={"width": 390, "height": 844}, user_agent=IPHONE
+    )
+    phone = await phone_context.new_page()
+    await phone.goto("/login")
+    await phone.get_by_label("Username").fill("alice")
+    await phone.get_by_label("Password").fill(PASSWORD)
+    await phone.get_by_role("button", name="Log in").click()
+    await expect(phone).to_have_url(site.url + "/")
+    await laptop.goto("/settings")
+    rows = laptop.locator("#logins li")
+    await expect(rows).to_have_count(2)
+    await expect(laptop.locator("#logins li.current")).to_contain_text("1 open tab")
+    phone_row = rows.filter(has_text="Safari on iPhone")
+    await expect(phone_row).to_contain_text("1 open tab")  # live: the phone's feed tab
+    await snapshot(laptop, "settings-logins")
+    await laptop.set_viewport_size({"width": 390, "height": 844})
+    await snapshot(laptop, "settings-logins-phone")
+    await laptop.set_viewport_size({"width": 1280, "height": 800})
+    await phone_row.get_by_role("button", name="Log out").click()
+    await expect(phone).to_have_url(site.url + "/login", timeout=2_000)
+    await expect(rows).to_have_count(1)
+    await laptop_context.close()
+
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1"
+
+
+async def test_the_page_warns_before_the_session_expires_and_one_click_renews(
+    chromium: Browser, serve_app: ServeApp
+) -> None:
+    """idle 125 s: the 2 min warning comes about 5 s after the last renewal."""
+    site = await serve_app(
+        app_settings(
+            session={"store": "memory", "idle_timeout": 125, "touch_interval": 2},
+            socketio={"session_check_interval": 0.5},
+        )
+    )
+    _, alice = await person(chromium, site, "alice")
+    banner = alice.locator("#expiry")
+    await expect(banner).to_contain_text("You'll be logged out in", timeout=15_000)
+    await snapshot(alice, "expiry-warning")
+    warned = await banner.get_attribute("data-expires-at")
+    assert warned is not None
+    await banner.get_by_role("button", name="Stay logged in").click()
+    await expect(banner).to_be_hidden()
+    ack = "import('/static/app.js').then((app) => app.emit('session:get'))"
+    assert (await alice.evaluate(ack))["expires_at"] > warned
