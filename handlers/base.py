@@ -12,9 +12,10 @@ from typing import Any, cast
 
 import tornado.web
 
-from chatapp import validation as check
+from chatapp import schemas
 from chatapp.app import ChatApp
 from chatapp.errors import INTERNAL_ERROR, Answer, ApiError, answer_for, is_expected
+from chatapp.schemas import Model
 from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.sessions.session import Session
 from chatapp.social.models import User
@@ -89,9 +90,9 @@ class BaseHandler(tornado.web.RequestHandler):
     def compute_etag(self) -> None:
         return None  # answers depend on the session; a 304 must never replay another's
 
-    def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object, or a 400 that says what is wrong."""
-        return check.json_object(self.request.body)
+    def body(self, model: type[Model]) -> Model:
+        """The request body as this schema, or a 400 that says what is wrong."""
+        return schemas.parse(model, schemas.json_object(self.request.body))
 
     def send_page(self, key: str, items: Sequence[Any], limit: int) -> None:
         """A page of items and the cursor of the next page (null after the last)."""

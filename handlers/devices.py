@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatapp import validation as check
 from chatapp.errors import ApiError
+from chatapp.schemas import NewPassword
 from handlers.base import ApiHandler
 
 
@@ -40,14 +40,11 @@ class PasswordHandler(ApiHandler):
     async def put(self) -> None:
         """Every other login ends; this one gets a new id and keeps its sockets."""
         me = self.me
-        body = self.json_body()
-        check.fields(body, {"current_password", "new_password"})
-        current = body["current_password"]
-        if not isinstance(current, str):
-            raise ApiError(400, "invalid_credentials", "current_password is a string")
-        new = check.password(body["new_password"])
+        body = self.body(NewPassword)
         address = self.request.remote_ip or "unknown"
-        await self.application.accounts.change_password(me, current, new, address)
+        await self.application.accounts.change_password(
+            me, body.current_password, body.new_password, address
+        )
         logins = self.application.logins
         await logins.end_all_but(me.id, self.session.id, "password_changed")
         await self.session.regenerate(keep_sockets=True)

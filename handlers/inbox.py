@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chatapp import validation as check
+from chatapp import schemas as check
+from chatapp.schemas import ReadNotifications
 from handlers.base import ApiHandler
 
 
@@ -17,10 +18,7 @@ class NotificationsHandler(ApiHandler):
 class NotificationsReadHandler(ApiHandler):
     async def post(self) -> None:
         me = self.me
-        body = self.json_body()
-        check.fields(body, set(), frozenset({"ids"}))
-        ids = check.id_list(body["ids"]) if "ids" in body else None
-        await self.application.social.mark_read(me, ids)
+        await self.application.social.mark_read(me, self.body(ReadNotifications).ids)
         self.set_status(204)
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from chatapp import validation as check
+from chatapp import schemas as check
+from chatapp.schemas import NewText
 from handlers.base import ApiHandler
 
 
 class PostsHandler(ApiHandler):
     async def post(self) -> None:
         me = self.me
-        body = self.json_body()
-        check.fields(body, {"text"})
-        post = await self.application.social.post(me, check.text(body["text"]))
+        post = await self.application.social.post(me, self.body(NewText).text)
         self.send_json({"post": post.public()}, 201)
 
 
@@ -33,7 +32,6 @@ class PostHandler(ApiHandler):
 class CommentsHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
         me = self.me
-        body = self.json_body()
-        check.fields(body, {"text"})
-        comment = await self.application.social.comment(me, post_id, check.text(body["text"]))
+        text = self.body(NewText).text
+        comment = await self.application.social.comment(me, post_id, text)
         self.send_json({"comment": comment.public()}, 201)

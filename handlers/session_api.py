@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chatapp.sessions.prefs import parse_prefs, prefs_of, set_prefs
+from chatapp.schemas import Prefs
+from chatapp.sessions.prefs import prefs_of, set_prefs
 from handlers.base import ApiHandler
 
 
@@ -23,7 +24,7 @@ class PrefsHandler(ApiHandler):
     """Prefs belong to the session, not the user: another login has its own."""
 
     async def put(self) -> None:
-        self.send_json({"prefs": set_prefs(self.session, parse_prefs(self.json_body()))})
+        self.send_json({"prefs": set_prefs(self.session, self.body(Prefs))})
 
 
 class LogoutHandler(ApiHandler):

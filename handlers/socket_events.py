@@ -17,14 +17,15 @@ from typing import Any
 import socketio
 from socketio.exceptions import ConnectionRefusedError
 
-from chatapp import validation as check
+from chatapp import schemas
 from chatapp.app import ChatApp
 from chatapp.errors import ApiError, answer_for, is_expected
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.ratelimit import TokenBucket
 from chatapp.realtime.registry import LocalSocket
+from chatapp.schemas import ChatMessage, Model, Nothing, Prefs, Rename
 from chatapp.sessions.cookies import COOKIE_NAME
-from chatapp.sessions.prefs import parse_prefs, prefs_of, set_prefs
+from chatapp.sessions.prefs import prefs_of, set_prefs
 from chatapp.sessions.session import Session
 from chatapp.social.models import User
 from chatapp.times import iso_epoch
@@ -44,6 +45,10 @@ class Event:
     session: Session
     data: dict[str, Any]
     app: ChatApp
+
+    def parse(self, model: type[Model]) -> Model:
+        """The payload as this schema, or an ok:false ack that says what is wrong."""
+        return schemas.parse(model, self.data)
 
     async def user(self) -> User:
         """The logged-in user, from the data layer; a session whose account is gone has ended."""
@@ -137,7 +142,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if len(args) > 1 or (args and args[0] is not None and not isinstance(args[0], dict)):
             raise ApiError(400, "invalid_payload", "send one JSON object (or nothing)")
         data = args[0] if args and args[0] is not None else {}
-        check.payload(data, depth_code="invalid_payload")
+        schemas.check_tree(data, depth_code="invalid_payload")
         record = await self.app.store.load(socket.session_id)
         if record is None:
             raise SessionGone(socket.session_id)
@@ -149,7 +154,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     # -- the events ----------------------------------------------------------------------------
 
     async def session_get(self, event: Event) -> Ack:
-        check.fields(event.data, set())
+        event.parse(Nothing)
         user = await event.user()
         await event.session.commit()  # renewed now if due: the expiry it answers is current
         record = event.session.record
@@ -157,25 +162,22 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return {"user": user.public(), "prefs": prefs_of(event.session), "expires_at": expires_at}
 
     async def prefs_set(self, event: Event) -> Ack:
-        return {"prefs": set_prefs(event.session, parse_prefs(event.data))}
+        return {"prefs": set_prefs(event.session, event.parse(Prefs))}
 
     async def auth_logout(self, event: Event) -> Ack:
         """The session ends exactly as with POST /api/logout; this socket hears it after the ack."""
-        check.fields(event.data, set())
+        event.parse(Nothing)
         await event.session.destroy()
         return {}
 
     async def profile_rename(self, event: Event) -> Ack:
-        check.fields(event.data, {"display_name"})
-        name = check.display_name(event.data["display_name"])
+        name = event.parse(Rename).display_name
         user = await self.app.social.rename(await event.user(), name, skip_sid=event.sid)
         return {"user": user.public()}
 
     async def chat_send(self, event: Event) -> Ack:
-        check.fields(event.data, {"to", "text"})
-        recipient = check.username(event.data["to"])
-        text = check.text(event.data["text"])
+        chat = event.parse(ChatMessage)
         message = await self.app.social.message(
-            await event.user(), recipient, text, skip_sid=event.sid
+            await event.user(), chat.to, chat.text, skip_sid=event.sid
         )
         return {"message": message.public()}

@@ -18,6 +18,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from chatapp.app import ChatApp
+from chatapp.schemas import Payload
 from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.settings import (
     AccountsSettings,
@@ -40,9 +41,18 @@ SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
 
 
+class TestLogin(Payload):
+    username: str
+
+
+class TestKey(Payload):
+    key: str
+    value: Any
+
+
 class LoginForTest(ApiHandler):
     async def post(self) -> None:
-        user = await ensure_user(self.application, self.json_body()["username"])
+        user = await ensure_user(self.application, self.body(TestLogin).username)
         await self.session.log_in(user.id, self.device())
         self.send_json({"user": user.public()})
 
@@ -60,8 +70,8 @@ async def ensure_user(app: ChatApp, username: str) -> User:
 
 class SetKeyForTest(ApiHandler):
     async def post(self) -> None:
-        body = self.json_body()
-        self.session[body["key"]] = body["value"]
+        body = self.body(TestKey)
+        self.session[body.key] = body.value
         self.send_json({})
 
 

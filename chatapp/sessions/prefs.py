@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from chatapp.errors import ApiError
+from chatapp.schemas import Prefs
 
-THEMES = ("light", "dark")
 DEFAULTS: dict[str, Any] = {"theme": "light"}
 _PREFIX = "pref:"
 
@@ -22,18 +21,8 @@ def prefs_of(data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: data.get(_PREFIX + name, default) for name, default in DEFAULTS.items()}
 
 
-def set_prefs(session: MutableMapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+def set_prefs(session: MutableMapping[str, Any], wanted: Prefs) -> dict[str, Any]:
     """Write these (checked) prefs to the session; all the prefs afterwards."""
-    for name, value in wanted.items():
+    for name, value in wanted.model_dump(exclude_unset=True).items():
         session[_PREFIX + name] = value
     return prefs_of(session)
-
-
-def parse_prefs(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The prefs a client sent, checked; ApiError(400) says what is wrong."""
-    unknown = sorted(body.keys() - DEFAULTS.keys())
-    if unknown:
-        raise ApiError(400, "unknown_field", f"unknown field: {unknown[0]}")
-    if body.get("theme") not in THEMES:
-        raise ApiError(400, "invalid_theme", 'theme must be "light" or "dark"')
-    return {"theme": body["theme"]}
