@@ -1,133 +1,232 @@
-"""Settings: parsed once from settings.ini into frozen dataclasses.
+"""Settings: parsed once from settings.ini into frozen pydantic models.
 
 Each key comes from the environment (`CHATAPP_<SECTION>_<KEY>`), else the file,
-else its default, and is cast and checked here, so the rest of the code trusts
-the types. An error names the key. Tests build `Settings` directly.
+else its default. pydantic casts and checks every value (its declared type,
+bounds and the validators below), so the rest of the code trusts the types;
+`load_settings` turns the first refusal into one ConfigError naming the key
+(`[session] idle_timeout: ...`), and a misspelt section, key or CHATAPP_
+variable is an error with a "did you mean", never a silent default. Tests
+build `Settings` directly.
 """
 
 from __future__ import annotations
 
 import configparser
-import dataclasses
 import difflib
 import os
 import re
-import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from chatapp.backends import SESSION_STORES
 from chatapp.errors import ConfigError
 
-MONGODB_DRIVERS = ("pymongo", "motor")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_SIZE = re.compile(r"^\s*(\d+)\s*([km]?)\s*$")
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
-def _duration(**kwargs: Any) -> Any:
-    return field(metadata={"duration": True}, **kwargs)
+def parse_duration(text: str) -> float:
+    """Seconds in '90', '90s', '30m', '12h' or '7d'; ValueError otherwise."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(text)
+    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _size(**kwargs: Any) -> Any:
-    return field(metadata={"size": True}, **kwargs)
+def parse_size(text: str) -> int:
+    """Bytes in '65536', '64k' or '1m' (binary units); ValueError otherwise."""
+    match = _SIZE.match(text.lower())
+    if not match:
+        raise ValueError(text)
+    return int(match.group(1)) * {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2)]
 
 
-@dataclass(frozen=True)
-class ServerSettings:
+def _from_text(parse: Any, kind: str) -> BeforeValidator:
+    """Accept a number as it is, or text in the settings' notation for it."""
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse(value)
+        except ValueError:
+            raise PydanticCustomError("notation", f"{value!r} is not {kind}") from None
+
+    return BeforeValidator(convert)
+
+
+def _list(value: Any) -> Any:
+    return (
+        tuple(item for item in re.split(r"[\s,]+", value) if item)
+        if isinstance(value, str)
+        else value
+    )
+
+
+def _url(*schemes: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value and not value.startswith(schemes):
+            raise PydanticCustomError("url", f"{value!r} must start with {' or '.join(schemes)}")
+        return value
+
+    return BeforeValidator(check)
+
+
+Duration = Annotated[
+    float, _from_text(parse_duration, "a duration: a number with s, m, h or d (90s, 30m, 12h, 7d)")
+]
+Size = Annotated[int, _from_text(parse_size, "a size such as 65536, 64k or 1m")]
+Words = Annotated[tuple[str, ...], BeforeValidator(_list)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(Section):
     host: str = "127.0.0.1"
-    port: int = 8888
+    port: int = Field(default=8888, ge=0, le=65535)
     #: Prefer CHATAPP_COOKIE_SECRET; when neither is set, one is generated into cookie_secret_file.
     cookie_secret: str = ""
     #: Secrets cookies were signed with before a rotation: still read, never used to sign
     #: (CHATAPP_PREVIOUS_COOKIE_SECRETS, comma-separated).
-    previous_cookie_secrets: tuple[str, ...] = ()
+    previous_cookie_secrets: Words = ()
     cookie_secret_file: str = "var/cookie_secret"
     secure_cookies: bool = False
     #: Trust X-Forwarded-Proto/-For from a TLS proxy in front (and only then).
     behind_proxy: bool = False
     #: The largest HTTP request body (else 413).
-    max_message_size: int = _size(default=64 * 1024)
+    max_message_size: Size = Field(default=64 * 1024, ge=1024)
 
 
-@dataclass(frozen=True)
-class SessionSettings:
+class SessionSettings(Section):
     store: str = "file"
-    idle_timeout: float = _duration(default=30 * 60)
-    absolute_timeout: float = _duration(default=7 * 86400)
+    idle_timeout: Duration = Field(default=30 * 60, gt=0)
+    absolute_timeout: Duration = Field(default=7 * 86400, gt=0)
     #: Renew the idle expiry at most once per this interval, per session. 0 (the
     #: default) follows idle_timeout: min(1 minute, idle_timeout / 2).
-    touch_interval: float = _duration(default=0)
+    touch_interval: Duration = Field(default=0, ge=0, validate_default=True)
     #: How often the memory and file stores are swept of expired sessions.
-    sweep_interval: float = _duration(default=60)
+    sweep_interval: Duration = Field(default=60, gt=0)
     file_dir: str = "var/sessions"
-    memory_max_sessions: int = 100_000
+    memory_max_sessions: int = Field(default=100_000, ge=1)
 
-    def __post_init__(self) -> None:
-        if self.touch_interval == 0:  # a default that follows the key it depends on
-            object.__setattr__(self, "touch_interval", min(60.0, self.idle_timeout / 2))
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, store: str) -> str:
+        if store not in SESSION_STORES:
+            choices = ", ".join(SESSION_STORES)
+            raise PydanticCustomError("store", f"unknown store {store!r}; choose {choices}")
+        return store
+
+    @field_validator("touch_interval")
+    @classmethod
+    def _follows_idle_timeout(cls, interval: float, info: ValidationInfo) -> float:
+        idle = float(info.data.get("idle_timeout", 30 * 60))
+        if interval == 0:  # a default that follows the key it depends on
+            return min(60.0, idle / 2)
+        if interval >= idle:
+            raise PydanticCustomError("order", "must be shorter than idle_timeout")
+        return interval
 
 
-@dataclass(frozen=True)
-class DatabaseSettings:
-    url: str = "sqlite:///var/chatapp.sqlite3"
+class DatabaseSettings(Section):
+    url: Annotated[str, _url("sqlite:///", "mongodb://", "mongodb+srv://")] = (
+        "sqlite:///var/chatapp.sqlite3"
+    )
 
 
-@dataclass(frozen=True)
-class AccountsSettings:
+class AccountsSettings(Section):
     #: bcrypt's work factor: 12 takes about a quarter second a hash on one core.
-    bcrypt_cost: int = 12
+    bcrypt_cost: int = Field(default=12, ge=4, le=16)
 
 
-@dataclass(frozen=True)
-class MongoSettings:
-    url: str = "mongodb://127.0.0.1:27017/chatapp"
-    driver: str = "pymongo"
+class MongoSettings(Section):
+    url: Annotated[str, _url("mongodb://", "mongodb+srv://")] = "mongodb://127.0.0.1:27017/chatapp"
+    driver: Literal["pymongo", "motor"] = "pymongo"
     #: Bound on connecting and on each operation.
-    timeout: float = _duration(default=2)
+    timeout: Duration = Field(default=2, gt=0)
 
 
-@dataclass(frozen=True)
-class RedisSettings:
-    url: str = "redis://127.0.0.1:6379/0"
-    timeout: float = _duration(default=2)
+class RedisSettings(Section):
+    url: Annotated[str, _url("redis://", "rediss://", "unix://")] = "redis://127.0.0.1:6379/0"
+    timeout: Duration = Field(default=2, gt=0)
 
 
-@dataclass(frozen=True)
-class SocketIOSettings:
-    message_queue: str = ""
-    allowed_origins: tuple[str, ...] = ()
+class SocketIOSettings(Section):
+    message_queue: Annotated[str, _url("redis://", "rediss://")] = ""
+    allowed_origins: Words = ()
     #: The largest Socket.IO message, both transports (python-socketio's and Node's
     #: default); a larger one closes its connection. Fields have their own, smaller
     #: limits, answered with an ok:false ack.
-    max_message_size: int = _size(default=1024 * 1024)
+    max_message_size: Size = Field(default=1024 * 1024, ge=1024)
     #: Per socket: a steady rate of events and a burst above it.
-    events_per_second: float = 20
-    event_burst: int = 40
-    max_sockets_per_user: int = 20
-    #: How often each process looks for sockets whose session expired.
-    session_check_interval: float = _duration(default=30)
+    events_per_second: float = Field(default=20, gt=0)
+    event_burst: int = Field(default=40, gt=0)
+    max_sockets_per_user: int = Field(default=20, gt=0)
+    #: How often each process ends sockets of expired sessions and warns those about to
+    #: expire; at most 90 s, as session:expiring's window is 2 minutes to 30 seconds.
+    session_check_interval: Duration = Field(default=30, gt=0, le=90)
     #: Engine.IO heartbeat (python-socketio's defaults); a proxy's idle timeout must be longer.
-    ping_interval: float = _duration(default=25)
-    ping_timeout: float = _duration(default=20)
+    ping_interval: Duration = Field(default=25, gt=0)
+    ping_timeout: Duration = Field(default=20, gt=0)
     #: With a message queue: each process's heartbeat; a process silent for three
     #: beats counts as crashed, and its sockets no longer make anyone online.
-    presence_heartbeat: float = _duration(default=5)
+    presence_heartbeat: Duration = Field(default=5, gt=0)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if not _ORIGIN.match(origin):
+                raise PydanticCustomError(
+                    "origin", f"{origin!r} is not an origin like https://example.org"
+                )
+        return origins
 
 
-@dataclass(frozen=True)
-class Settings:
-    server: ServerSettings = field(default_factory=ServerSettings)
-    session: SessionSettings = field(default_factory=SessionSettings)
-    database: DatabaseSettings = field(default_factory=DatabaseSettings)
-    accounts: AccountsSettings = field(default_factory=AccountsSettings)
-    mongodb: MongoSettings = field(default_factory=MongoSettings)
-    redis: RedisSettings = field(default_factory=RedisSettings)
-    socketio: SocketIOSettings = field(default_factory=SocketIOSettings)
+class Settings(Section):
+    server: ServerSettings = ServerSettings()
+    session: SessionSettings = SessionSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    accounts: AccountsSettings = AccountsSettings()
+    mongodb: MongoSettings = MongoSettings()
+    redis: RedisSettings = RedisSettings()
+    socketio: SocketIOSettings = SocketIOSettings()
 
-    def __post_init__(self) -> None:
-        _check(self)
+    def changed(self, **sections: Mapping[str, Any]) -> Settings:
+        """These settings with some keys changed (section -> key -> value), checked again.
+
+        Only what was given is carried over, so a derived default (touch_interval)
+        follows a changed key it depends on.
+        """
+        data = self.model_dump(exclude_unset=True)
+        for name, values in sections.items():
+            data[name] = {**data.get(name, {}), **values}
+        return Settings.model_validate(data)
+
+
+#: Secrets have short environment names of their own (they win over the long ones).
+_SHORT_VARIABLES = {
+    "CHATAPP_COOKIE_SECRET": ("server", "cookie_secret"),
+    "CHATAPP_PREVIOUS_COOKIE_SECRETS": ("server", "previous_cookie_secrets"),
+}
+#: Environment variables that start with CHATAPP_ but are not settings.
+_OTHER_VARIABLES = ("CHATAPP_TEST_",)
 
 
 def load_settings(
@@ -142,6 +241,25 @@ def load_settings(
     passes --host and --port through it. Raises ConfigError naming the key.
     """
     environ = os.environ if environ is None else environ
+    data = _read_file(path)
+    variables = _variables()
+    for variable in environ:
+        ours = variable.startswith("CHATAPP_") and not variable.startswith(_OTHER_VARIABLES)
+        if ours and variable not in variables:
+            hint = _did_you_mean(variable, variables)
+            raise ConfigError(variable, "unknown environment variable" + hint)
+    for variable, (section, key) in sorted(variables.items(), key=_short_last):
+        if variable in environ:
+            data.setdefault(section, {})[key] = environ[variable]
+    for section, values in (overrides or {}).items():
+        data.setdefault(section, {}).update(values)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+
+
+def _read_file(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]]:
     parser = configparser.ConfigParser(
         inline_comment_prefixes=(";", "#"), interpolation=None, default_section="\0"
     )
@@ -150,192 +268,46 @@ def load_settings(
             parser.read(path, encoding="utf-8")
         except configparser.Error as exc:
             raise ConfigError(str(path), f"not a valid settings file: {exc.message}") from None
-    classes = typing.get_type_hints(Settings)
-    _refuse_unknown_names(parser, classes, environ)
-    sections = {}
-    for name, cls in classes.items():
-        raw = dict(parser[name]) if parser.has_section(name) else {}
-        sections[name] = _section(name, cls, raw, environ, (overrides or {}).get(name, {}))
-    return Settings(**sections)
+    return {name: {k: v.strip() for k, v in parser[name].items()} for name in parser.sections()}
 
 
-#: Secrets have short environment names of their own (they win over the long ones).
-_SHORT_VARIABLES = {
-    "CHATAPP_COOKIE_SECRET": ("server", "cookie_secret"),
-    "CHATAPP_PREVIOUS_COOKIE_SECRETS": ("server", "previous_cookie_secrets"),
-}
-#: Environment variables that start with CHATAPP_ but are not settings.
-_OTHER_VARIABLES = ("CHATAPP_TEST_",)
-
-
-def _refuse_unknown_names(
-    parser: configparser.ConfigParser, classes: dict[str, type], environ: Mapping[str, str]
-) -> None:
-    """A typo must not silently fall back to a default (say, the file store)."""
-    known = {
-        f"[{name}] {spec.name}": f"CHATAPP_{name}_{spec.name}".upper()
-        for name, cls in classes.items()
-        for spec in dataclasses.fields(cls)
+def _variables() -> dict[str, tuple[str, str]]:
+    """Every settings environment variable and the (section, key) it sets."""
+    names = {
+        f"CHATAPP_{section}_{key}".upper(): (section, key)
+        for section, model in Settings.model_fields.items()
+        for key in _fields(model.annotation)
     }
-    for section in parser.sections():
-        if section not in classes:
-            raise ConfigError(f"[{section}]", "unknown section" + _did_you_mean(section, classes))
-        for key in parser[section]:
-            if f"[{section}] {key}" not in known:
-                names = [spec.name for spec in dataclasses.fields(classes[section])]
-                raise ConfigError(f"[{section}] {key}", "unknown key" + _did_you_mean(key, names))
-    variables = {*known.values(), *_SHORT_VARIABLES}
-    for variable in environ:
-        if (
-            variable.startswith("CHATAPP_")
-            and variable not in variables
-            and not variable.startswith(_OTHER_VARIABLES)
-        ):
-            hint = _did_you_mean(variable, variables)
-            raise ConfigError(variable, "unknown environment variable" + hint)
+    return {**names, **_SHORT_VARIABLES}
+
+
+def _short_last(item: tuple[str, tuple[str, str]]) -> bool:
+    return item[0] in _SHORT_VARIABLES
+
+
+def _fields(model: Any) -> list[str]:
+    return (
+        list(model.model_fields) if isinstance(model, type) and issubclass(model, Section) else []
+    )
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """The first refusal as a one-line error naming the key, with a hint for a typo."""
+    error = exc.errors(include_url=False)[0]
+    location = [str(part) for part in error["loc"]]
+    section = location[0]
+    key = f"[{section}] {location[1]}" if len(location) > 1 else f"[{section}]"
+    if error["type"] == "extra_forbidden":
+        if len(location) == 1:
+            return ConfigError(
+                key, "unknown section" + _did_you_mean(section, Settings.model_fields)
+            )
+        model = Settings.model_fields[section].annotation
+        return ConfigError(key, "unknown key" + _did_you_mean(location[1], _fields(model)))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return ConfigError(key, message)
 
 
 def _did_you_mean(name: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"; did you mean {close[0]}?" if close else ""
-
-
-def parse_size(text: str) -> int:
-    """Bytes in '65536', '64k' or '1m' (binary units); ValueError otherwise."""
-    match = re.match(r"^\s*(\d+)\s*([km]?)\s*$", text.lower())
-    if not match:
-        raise ValueError(text)
-    return int(match.group(1)) * {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2)]
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in '90', '90s', '30m', '12h' or '7d'; ValueError otherwise."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(text)
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def _section(
-    name: str, cls: type, raw: dict[str, str], environ: Mapping[str, str], given: Mapping[str, Any]
-) -> Any:
-    values: dict[str, Any] = {}
-    for spec in dataclasses.fields(cls):
-        if spec.name in given:
-            values[spec.name] = given[spec.name]
-            continue
-        text = environ.get(f"CHATAPP_{name}_{spec.name}".upper())
-        for variable, key in _SHORT_VARIABLES.items():
-            if key == (name, spec.name):
-                text = environ.get(variable, text)
-        if text is None:
-            text = raw.get(spec.name)
-        if text is not None:
-            values[spec.name] = _cast(f"[{name}] {spec.name}", spec, text.strip())
-    return cls(**values)
-
-
-def _cast(key: str, spec: dataclasses.Field[Any], text: str) -> Any:
-    kind = spec.type if isinstance(spec.type, str) else spec.type.__name__
-    try:
-        if spec.metadata.get("duration"):
-            return parse_duration(text)
-        if spec.metadata.get("size"):
-            return parse_size(text)
-        if kind == "int":
-            return int(text)
-        if kind == "float":
-            return float(text)
-        if kind == "bool":
-            return {
-                "true": True,
-                "yes": True,
-                "on": True,
-                "1": True,
-                "false": False,
-                "no": False,
-                "off": False,
-                "0": False,
-            }[text.lower()]
-        if kind.startswith("tuple"):
-            return tuple(item for item in re.split(r"[\s,]+", text) if item)
-        return text
-    except (ValueError, KeyError):
-        if spec.metadata.get("size"):
-            hint = "a size such as 65536, 64k or 1m"
-        elif spec.metadata.get("duration"):
-            hint = "a duration: a number with s, m, h or d (90s, 30m, 12h, 7d)"
-        else:
-            hint = {"int": "a whole number", "float": "a number", "bool": "true or false"}.get(
-                kind, "text"
-            )
-        raise ConfigError(key, f"{text!r} is not {hint}") from None
-
-
-def _check(settings: Settings) -> None:
-    """Checks across keys; the file may name only what it changes, so defaults pass."""
-    s = settings.session
-    if s.store not in SESSION_STORES:
-        raise ConfigError(
-            "[session] store", f"unknown store {s.store!r}; choose {', '.join(SESSION_STORES)}"
-        )
-    for key, value in (
-        ("idle_timeout", s.idle_timeout),
-        ("absolute_timeout", s.absolute_timeout),
-        ("sweep_interval", s.sweep_interval),
-    ):
-        if value <= 0:
-            raise ConfigError(f"[session] {key}", "must be longer than 0s")
-    if s.touch_interval >= s.idle_timeout:
-        raise ConfigError("[session] touch_interval", "must be shorter than idle_timeout")
-    if s.memory_max_sessions < 1:
-        raise ConfigError("[session] memory_max_sessions", "must be at least 1")
-    io = settings.socketio
-    for key, value in (
-        ("events_per_second", io.events_per_second),
-        ("event_burst", io.event_burst),
-        ("max_sockets_per_user", io.max_sockets_per_user),
-        ("session_check_interval", io.session_check_interval),
-        ("ping_interval", io.ping_interval),
-        ("ping_timeout", io.ping_timeout),
-        ("presence_heartbeat", io.presence_heartbeat),
-    ):
-        if value <= 0:
-            raise ConfigError(f"[socketio] {key}", "must be more than 0")
-    if io.session_check_interval > 90:  # session:expiring's window is 2 min to 30 s
-        raise ConfigError("[socketio] session_check_interval", "must be at most 90s")
-    if not 4 <= settings.accounts.bcrypt_cost <= 16:
-        raise ConfigError("[accounts] bcrypt_cost", "must be between 4 and 16")
-    for section, size in (
-        ("server", settings.server.max_message_size),
-        ("socketio", settings.socketio.max_message_size),
-    ):
-        if size < 1024:
-            raise ConfigError(f"[{section}] max_message_size", "must be at least 1k")
-    if not 0 <= settings.server.port <= 65535:
-        raise ConfigError("[server] port", "must be between 0 and 65535")
-    if settings.mongodb.driver not in MONGODB_DRIVERS:
-        raise ConfigError(
-            "[mongodb] driver",
-            f"unknown driver {settings.mongodb.driver!r}; choose pymongo or motor",
-        )
-    _check_url("[mongodb] url", settings.mongodb.url, ("mongodb://", "mongodb+srv://"))
-    _check_url("[redis] url", settings.redis.url, ("redis://", "rediss://", "unix://"))
-    _check_url(
-        "[database] url", settings.database.url, ("sqlite:///", "mongodb://", "mongodb+srv://")
-    )
-    if settings.socketio.message_queue:
-        _check_url(
-            "[socketio] message_queue", settings.socketio.message_queue, ("redis://", "rediss://")
-        )
-    for origin in settings.socketio.allowed_origins:
-        if not re.match(r"^https?://[^/\s]+$", origin):
-            raise ConfigError(
-                "[socketio] allowed_origins",
-                f"{origin!r} is not an origin like https://example.org",
-            )
-
-
-def _check_url(key: str, url: str, schemes: tuple[str, ...]) -> None:
-    if not url.startswith(schemes):
-        raise ConfigError(key, f"{url!r} must start with {' or '.join(schemes)}")

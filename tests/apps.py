@@ -8,7 +8,7 @@ usable password) if needed, so session tests need no bcrypt; `/test/set` and the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,8 @@ from chatapp.app import ChatApp
 from chatapp.schemas import Payload
 from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.settings import (
-    AccountsSettings,
     DatabaseSettings,
-    ServerSettings,
     Settings,
-    SocketIOSettings,
 )
 from chatapp.social.base import UsernameTaken
 from chatapp.social.models import User
@@ -174,7 +171,7 @@ async def serve_app(tmp_path: Path) -> AsyncIterator[ServeApp]:
     async def serve(settings: Settings, store: SessionStore | None = None) -> Running:
         if settings.database == DatabaseSettings():
             url = f"sqlite:///{tmp_path}/chatapp-{len(servers)}.sqlite3"
-            settings = replace(settings, database=DatabaseSettings(url=url))
+            settings = settings.changed(database={"url": url})
         app = make_app(settings, store=store)
         app.add_handlers(r".*", [(r"/test/login", LoginForTest), (r"/test/set", SetKeyForTest)])
         _register_test_event(app)
@@ -198,15 +195,12 @@ def app_settings(**sections: Any) -> Settings:
     Short heartbeats, because a polling client that closes waits for its
     pending GET until the ping timeout (see `leave`).
     """
-    defaults = Settings(
-        server=ServerSettings(cookie_secret=SECRET),
-        socketio=SocketIOSettings(ping_interval=0.5, ping_timeout=1),
-        accounts=AccountsSettings(bcrypt_cost=4),  # fast hashes; 12 in production
+    defaults = Settings().changed(
+        server={"cookie_secret": SECRET},
+        socketio={"ping_interval": 0.5, "ping_timeout": 1},
+        accounts={"bcrypt_cost": 4},  # fast hashes; 12 in production
     )
-    return replace(
-        defaults,
-        **{name: replace(getattr(defaults, name), **values) for name, values in sections.items()},
-    )
+    return defaults.changed(**sections)
 
 
 @pytest.fixture

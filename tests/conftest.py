@@ -76,7 +76,9 @@ async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         }
         if store_name == "mongodb":
             url = request.getfixturevalue("mongodb_url")
-            sections["mongodb"] = MongoSettings(url=url, driver=driver, timeout=5)
+            sections["mongodb"] = MongoSettings.model_validate(
+                {"url": url, "driver": driver, "timeout": 5}
+            )
         if store_name == "redis":
             sections["redis"] = RedisSettings(url=request.getfixturevalue("redis_url"), timeout=5)
         store = build_session_store(Settings(**sections), namespace=namespace)
