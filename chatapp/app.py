@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import tornado.web
-from redis.exceptions import RedisError
 from tornado.ioloop import PeriodicCallback
 from tornado.log import access_log
 
@@ -128,7 +127,7 @@ class ChatApp(tornado.web.Application):
         await open_database(self.db, self.config)
         try:
             await self.sockets.start()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except ServiceUnavailable as exc:
             queue = redacted(self.config.socketio.message_queue)
             raise BackendUnavailable("[socketio] message_queue", queue, str(exc)) from None
         for task, interval in (
@@ -169,7 +168,7 @@ class ChatApp(tornado.web.Application):
         for part, (ping, where) in checks.items():
             try:
                 await asyncio.wait_for(ping(), timeout=HEALTH_CHECK_LIMIT)
-            except (StoreUnavailable, ServiceUnavailable, RedisError, OSError, TimeoutError) as exc:
+            except (StoreUnavailable, ServiceUnavailable, TimeoutError) as exc:
                 failing[part] = (
                     f"{part.replace('_', ' ')} ({where}) is unavailable: {exc or 'timed out'}"
                 )

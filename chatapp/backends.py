@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.social.base import Database
@@ -52,6 +54,15 @@ def connect_redis(
         health_check_interval=30,
     )
     return aioredis.Redis(connection_pool=pool)
+
+
+@contextmanager
+def redis_errors(what: str) -> Iterator[None]:
+    """Redis errors (refused, timed out, lost) as chatapp's own ServiceUnavailable."""
+    try:
+        yield
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise ServiceUnavailable(f"{what}: Redis did not answer ({exc})") from exc
 
 
 def connect_mongodb(url: str, driver: str, timeout: float) -> Any:

@@ -20,6 +20,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from chatapp.backends import redis_errors
+
 log = logging.getLogger(__name__)
 
 Order = dict[str, Any]
@@ -51,12 +53,14 @@ class RedisControl(Control):
         self._subscribed = asyncio.Event()
 
     async def publish(self, order: Order) -> None:
-        await self.client.publish(self.channel, json.dumps(order))
+        with redis_errors("control channel"):
+            await self.client.publish(self.channel, json.dumps(order))
 
     async def start(self, handler: OrderHandler) -> None:
         await super().start(handler)
         self._task = asyncio.create_task(self._listen())
-        await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+        with redis_errors("control channel"):
+            await asyncio.wait_for(self._subscribed.wait(), timeout=10)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -19,7 +19,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+
+from chatapp.backends import redis_errors
+from chatapp.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -166,29 +168,33 @@ class RedisPresence(Presence):
         self._task: asyncio.Task[None] | None = None
 
     async def joined(self, user_id: str) -> bool:
-        total = await self._join(
-            keys=[self._key(user_id), self._hosts_key, self._users_key],
-            args=[self.host, self._oldest(), user_id],
-        )
+        with redis_errors("presence"):
+            total = await self._join(
+                keys=[self._key(user_id), self._hosts_key, self._users_key],
+                args=[self.host, self._oldest(), user_id],
+            )
         return int(total) == 1
 
     async def left(self, user_id: str) -> bool:
-        total = await self._leave(
-            keys=[self._key(user_id), self._hosts_key, self._users_key],
-            args=[self.host, self._oldest(), user_id],
-        )
+        with redis_errors("presence"):
+            total = await self._leave(
+                keys=[self._key(user_id), self._hosts_key, self._users_key],
+                args=[self.host, self._oldest(), user_id],
+            )
         return int(total) == 0
 
     async def count(self, user_id: str) -> int:
-        return int(
-            await self._count(keys=[self._key(user_id), self._hosts_key], args=[self._oldest()])
-        )
+        with redis_errors("presence"):
+            keys = [self._key(user_id), self._hosts_key]
+            return int(await self._count(keys=keys, args=[self._oldest()]))
 
     async def ping(self) -> None:
-        await self.client.ping()
+        with redis_errors("presence"):
+            await self.client.ping()
 
     async def start(self, on_offline: OfflineHook) -> None:
-        await self._beat()
+        with redis_errors("presence"):
+            await self._beat()
         self._task = asyncio.create_task(self._run(on_offline))
 
     async def stop(self) -> None:
@@ -196,20 +202,22 @@ class RedisPresence(Presence):
             self._task.cancel()
             self._task = None
         try:
-            await self.client.zrem(self._hosts_key, self.host)
-            await self.client.delete(self._users_key)
-        except RedisError as exc:
+            with redis_errors("presence"):
+                await self.client.zrem(self._hosts_key, self.host)
+                await self.client.delete(self._users_key)
+        except ServiceUnavailable as exc:
             log.warning("presence: could not deregister this process: %s", exc)
 
     async def _run(self, on_offline: OfflineHook) -> None:
         while True:
             await asyncio.sleep(self.heartbeat)
             try:
-                await self._beat()
-                reaped = await self._reap(
-                    keys=[self._hosts_key], args=[self._oldest(), self.prefix]
-                )
-            except RedisError as exc:
+                with redis_errors("presence"):
+                    await self._beat()
+                    reaped = await self._reap(
+                        keys=[self._hosts_key], args=[self._oldest(), self.prefix]
+                    )
+            except ServiceUnavailable as exc:
                 log.warning("presence heartbeat failed (will retry): %s", exc)
                 continue
             for user_id in reaped:

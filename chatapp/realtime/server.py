@@ -23,27 +23,24 @@ from chatapp.realtime.registry import UserSockets
 from chatapp.settings import Settings
 
 
-class RedisQueueManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """python-socketio's Redis manager on a client from `connect_redis`.
-
-    Its own client has redis-py's default pool, which refuses a burst of more
-    than 100 concurrent emits ("Cannot publish to redis... giving up"): the
-    emits are lost. Overrides `_redis_connect`, python-socketio's (5.x) one
-    place where that client is made.
+def queue_options(timeout: float) -> dict[str, Any]:
+    """redis_options for python-socketio's AsyncRedisManager (its public way to configure
+    the client it makes): a bounded connect, no read timeout (its subscriber waits for
+    messages indefinitely), and room for a burst of emits: redis-py's default pool
+    refuses past 100 connections at once ("Cannot publish to redis... giving up"),
+    which 200 concurrent socket events reach; each publish holds a connection only
+    for its round trip.
     """
+    return {
+        "socket_connect_timeout": timeout,
+        "socket_timeout": None,
+        "health_check_interval": 30,
+        "max_connections": QUEUE_CONNECTIONS,
+    }
 
-    def __init__(self, url: str, timeout: float) -> None:
-        super().__init__(url)
-        self.timeout = timeout
 
-    def _redis_connect(self) -> None:
-        # No read timeout: the subscriber waits for messages indefinitely. Bytes, not
-        # str: python-socketio compares the channel name as bytes.
-        self.redis = connect_redis(
-            self.redis_url, self.timeout, read_timeout=None, decode_responses=False
-        )
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self.connected = True
+#: The message queue's connection pool: far above any burst a process sees.
+QUEUE_CONNECTIONS = 2000
 
 
 #: Names python-socketio dispatches to lifecycle handlers: never a client's event.
@@ -99,7 +96,7 @@ def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
     timeout = settings.redis.timeout
     manager = None
     if queue:
-        manager = RedisQueueManager(queue, timeout)
+        manager = socketio.AsyncRedisManager(queue, redis_options=queue_options(timeout))
 
     def origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
         return origins.allows(origin, environ["tornado.handler"].request)
