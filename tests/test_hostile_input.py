@@ -26,8 +26,14 @@ LONE_SURROGATE = '"\\ud800"'  # JSON text: valid JSON, but no encoding can carry
 
 @pytest.fixture
 async def running(serve_app: ServeApp, tmp_path: Path) -> Running:
-    # A generous event rate: generated events must reach their handlers, not the limiter.
-    sockets = {"events_per_second": 1000, "event_burst": 1000}
+    # A generous event rate: generated events must reach their handlers, not the limiter;
+    # and relaxed heartbeats, so a loaded machine never drops the tab mid-test.
+    sockets = {
+        "events_per_second": 1000,
+        "event_burst": 1000,
+        "ping_interval": 10,
+        "ping_timeout": 10,
+    }
     return await serve_app(app_settings(session={"store": "memory"}, socketio=sockets))
 
 
