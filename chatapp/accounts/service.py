@@ -34,20 +34,20 @@ class Accounts:
     async def log_in(self, username: str, password: str, address: str) -> User:
         """The user, or 401 bad_credentials alike for an unknown user and a wrong password.
 
-        Both cost one bcrypt check (a dummy hash for an unknown user), so their
-        timing does not tell which. As the contract says, only failures are
-        throttled: a correct password always logs in (and clears its username's
-        count); a wrong one after too many is answered 429 with Retry-After.
+        A throttled attempt is refused (429) before anything else, its password
+        unchecked, right or wrong. Otherwise both failures cost one bcrypt
+        check (a dummy hash for an unknown user), so their timing does not
+        tell which; a success clears the count.
         """
+        wait = self.throttle.retry_after(username, address)
+        if wait:
+            raise ThrottledLogin(wait)
         account = await self.db.account(username)
         stored = account.password_hash.encode() if account else await self._dummy()
         if await self._check(password, stored) and account is not None:
-            self.throttle.succeeded(username)
+            self.throttle.succeeded(username, address)
             return account.user
-        wait = self.throttle.retry_after(username, address)
         self.throttle.failed(username, address)
-        if wait:
-            raise ThrottledLogin(wait)
         raise ApiError(401, "bad_credentials", "wrong username or password")
 
     async def change_password(self, user: User, current: str, new: str, address: str) -> None:
