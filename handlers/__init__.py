@@ -9,7 +9,6 @@ from tornado.web import StaticFileHandler
 from chatapp.app import ROOT, ChatApp
 from chatapp.settings import Settings
 from handlers.accounts import LoginHandler, SignupHandler
-from handlers.base import NotFoundHandler
 from handlers.devices import DeviceHandler, DevicesHandler, PasswordHandler
 from handlers.friends import FriendHandler, FriendsHandler, UsersHandler
 from handlers.health import HealthHandler
@@ -19,6 +18,7 @@ from handlers.pages import (
     FriendsPage,
     LoginPage,
     MessagesPage,
+    NotFoundHandler,
     NotificationsPage,
     SettingsPage,
     SignupPage,

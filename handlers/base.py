@@ -94,12 +94,13 @@ class BaseHandler(tornado.web.RequestHandler):
         """The request body as this schema, or a 400 that says what is wrong."""
         return schemas.parse(model, schemas.json_object(self.request.body))
 
-    def send_page(self, key: str, items: Sequence[Any], limit: int) -> None:
+    def send_page(self, key: str, items: Sequence[Any], limit: int, **more: Any) -> None:
         """A page of items and the cursor of the next page (null after the last)."""
         self.send_json(
             {
                 key: [item.public() for item in items],
                 "next": items[-1].id if len(items) == limit else None,
+                **more,
             }
         )
 
@@ -202,10 +203,3 @@ class ApiHandler(BaseHandler):
         if self.current_user is None:
             raise ApiError(401, "unauthorized", "log in first")
         return self.current_user
-
-
-class NotFoundHandler(BaseHandler):
-    """Unknown paths answer 404 in the error shape."""
-
-    async def prepare(self) -> None:
-        raise ApiError(404, "not_found", f"no such resource: {self.request.path}")

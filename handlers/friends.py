@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from chatapp.errors import ApiError
 from handlers.base import ApiHandler
 
 _SEARCHABLE = re.compile(r"^[a-z0-9_]{0,32}$")
@@ -34,5 +35,8 @@ class FriendHandler(ApiHandler):
 
     async def delete(self, username: str) -> None:
         me = self.me
-        await self.application.social.unfriend(me, username)
+        expect = self.get_query_argument("expect", None)
+        if expect not in (None, "friends", "requested", "incoming"):
+            raise ApiError(400, "invalid_expect", "expect is friends, requested or incoming")
+        await self.application.social.unfriend(me, username, expect)
         self.set_status(204)

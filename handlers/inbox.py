@@ -11,8 +11,9 @@ class NotificationsHandler(ApiHandler):
     async def get(self) -> None:
         me = self.me
         limit = check.limit(self.get_query_argument("limit", None), default=50)
-        notifications, unread = await self.application.social.notifications(me, limit)
-        self.send_json({"notifications": [n.public() for n in notifications], "unread": unread})
+        before = check.cursor(self.get_query_argument("before", None))
+        notifications, unread = await self.application.social.notifications(me, before, limit)
+        self.send_page("notifications", notifications, limit, unread=unread)
 
 
 class NotificationsReadHandler(ApiHandler):

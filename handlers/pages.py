@@ -12,6 +12,7 @@ from typing import Any
 
 import tornado.web
 
+from chatapp.errors import ApiError
 from chatapp.sessions.prefs import prefs_of
 from handlers.base import BaseHandler
 
@@ -30,6 +31,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def set_page_headers(handler: BaseHandler) -> None:
+    """HTML with a strict Content-Security-Policy: user text can only ever be text."""
+    handler.set_header("Content-Type", "text/html; charset=UTF-8")
+    handler.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    handler.set_header("X-Content-Type-Options", "nosniff")
+    handler.set_header("Referrer-Policy", "same-origin")
+
+
 class PageHandler(BaseHandler):
     """Renders `template` for the logged-in user; anonymous visitors go to /login."""
 
@@ -37,10 +46,7 @@ class PageHandler(BaseHandler):
     title = "chatapp"
 
     def set_default_headers(self) -> None:
-        self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
+        set_page_headers(self)
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -104,3 +110,35 @@ class LoginPage(AnonymousPage):
 
 class SignupPage(AnonymousPage):
     template, title = "signup.html", "Sign up"
+
+
+class NotFoundHandler(PageHandler):
+    """Unknown paths: an HTML page for a browser, the JSON error shape for anything else.
+
+    `/api/` always answers JSON; elsewhere a request whose Accept names text/html
+    (a browser following a link) gets a page with the header and a way back.
+    """
+
+    template, title = "notfound.html", "Not found"
+    as_json = True
+
+    async def prepare(self) -> None:
+        wants_page = "text/html" in self.request.headers.get("Accept", "")
+        api = self.request.path.startswith("/api/")
+        self.as_json = api or not wants_page or self.request.method not in ("GET", "HEAD")
+        if self.as_json:
+            BaseHandler.set_default_headers(self)  # JSON, not a page
+            self.clear_header("Content-Security-Policy")
+            self.clear_header("Referrer-Policy")
+            raise ApiError(404, "not_found", f"no such resource: {self.request.path}")
+        await super().prepare()
+
+    def get(self, *args: str) -> None:
+        self.set_status(404)
+        self.render_page()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if self.as_json:
+            BaseHandler.write_error(self, status_code, **kwargs)
+        else:
+            super().write_error(status_code, **kwargs)

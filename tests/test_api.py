@@ -295,6 +295,35 @@ async def test_posts_and_comments_are_hidden_from_strangers(running: Running) ->
         await leave(client)
 
 
+async def test_a_stale_cancel_never_unfriends(running: Running) -> None:
+    """The contract's DELETE ...?expect=STATE: the page sends the state it shows."""
+    dave, carol = await running.member("dave"), await running.member("carol")
+    assert body(await dave.request("POST", "/api/friends/carol")) == {"friendship": "requested"}
+    assert body(await carol.request("POST", "/api/friends/dave")) == {"friendship": "friends"}
+    stale = await dave.request("DELETE", "/api/friends/carol?expect=requested")
+    assert stale.code == 409 and body(stale)["error"]["code"] == "friendship_changed"
+    users = body(await dave.request("GET", "/api/users?q=carol"))["users"]
+    assert users[0]["friendship"] == "friends"
+    bad = await dave.request("DELETE", "/api/friends/carol?expect=enemies")
+    assert bad.code == 400
+    assert (await dave.request("DELETE", "/api/friends/carol?expect=friends")).code == 204
+    assert (await dave.request("DELETE", "/api/friends/carol?expect=friends")).code == 409
+
+
+async def test_notifications_page_like_the_feed(running: Running) -> None:
+    alice, bob = await running.member("alice"), await running.member("bob")
+    await friends(alice, bob, "alice", "bob")
+    for i in range(3):
+        await alice.request("POST", "/api/posts", {"text": f"post {i}"})
+    # bob has 4: alice's friend request and her 3 posts.
+    first = body(await bob.request("GET", "/api/notifications?limit=3"))
+    assert len(first["notifications"]) == 3 and first["unread"] == 4 and first["next"]
+    rest = body(await bob.request("GET", f"/api/notifications?limit=3&before={first['next']}"))
+    assert len(rest["notifications"]) == 1 and rest["next"] is None and rest["unread"] == 4
+    assert rest["notifications"][0]["kind"] == "friend_request"
+    assert (await bob.request("GET", "/api/notifications?before=nope")).code == 400
+
+
 async def test_notifications_are_marked_read_by_id_or_all(running: Running) -> None:
     alice, bob, carol = [await running.member(n) for n in ("alice", "bob", "carol")]
     await bob.request("POST", "/api/friends/alice")

@@ -176,18 +176,45 @@ async def test_one_notification_for_many_users_shares_its_id(database: Database)
     assert await database.notify([], "post", alice.id) is None
     later = await database.notify([bob.id], "message", alice.id, text="psst")
     for user in (bob, carol):
-        listed, _ = await database.notifications(user.id, 50)
+        listed, _ = await database.notifications(user.id, None, 50)
         assert shared.id in [n.id for n in listed]
-    listed, unread = await database.notifications(bob.id, 50)
+    listed, unread = await database.notifications(bob.id, None, 50)
     assert [n.id for n in listed] == [later.id, shared.id]  # type: ignore[union-attr]
     assert unread == 2 and listed[0].text == "psst"
     await database.mark_read(bob.id, [shared.id])
-    assert (await database.notifications(bob.id, 50))[1] == 1
-    assert (await database.notifications(carol.id, 50))[1] == 1  # carol's copy untouched
+    assert (await database.notifications(bob.id, None, 50))[1] == 1
+    assert (await database.notifications(carol.id, None, 50))[1] == 1  # carol's copy untouched
     await database.mark_read(bob.id, None)
-    listed, unread = await database.notifications(bob.id, 50)
+    listed, unread = await database.notifications(bob.id, None, 50)
     assert unread == 0 and all(n.read for n in listed)
     await database.mark_read(bob.id, ["junk", "999999"])  # unknown ids change nothing
+
+
+async def test_notifications_page_by_cursor_and_count_all_unread(database: Database) -> None:
+    alice, bob = await make_users(database, "alice", "bob")
+    for _ in range(5):
+        await database.notify([bob.id], "post", alice.id)
+    first, unread = await database.notifications(bob.id, None, 3)
+    second, again = await database.notifications(bob.id, first[-1].id, 3)
+    assert (len(first), len(second), unread, again) == (3, 2, 5, 5)
+    assert [int(n.id) for n in first + second] == sorted(
+        (int(n.id) for n in first + second), reverse=True
+    )
+
+
+async def test_ending_a_friendship_can_require_the_state_it_is_in(database: Database) -> None:
+    alice, bob = await make_users(database, "alice", "bob")
+    await database.request_friendship(alice.id, bob.id)
+    # Alice sees "requested"; bob sees "incoming". A stale "friends" ends nothing.
+    assert await database.end_friendship(alice.id, bob.id, "friends") == "requested"
+    assert await database.end_friendship(bob.id, alice.id, "requested") == "incoming"
+    assert await database.friendship(alice.id, bob.id) == "requested"
+    assert await database.request_friendship(bob.id, alice.id) == "friends"
+    assert await database.end_friendship(alice.id, bob.id, "requested") == "friends"
+    assert await database.friendship(alice.id, bob.id) == "friends"
+    assert await database.end_friendship(alice.id, bob.id, "friends") == "friends"
+    assert await database.friendship(alice.id, bob.id) == "none"
+    assert await database.end_friendship(alice.id, bob.id, "friends") == "none"
 
 
 async def test_messages_between_two_users_page_newest_first(database: Database) -> None:

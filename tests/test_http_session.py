@@ -180,6 +180,22 @@ async def test_the_absolute_timeout_ends_even_an_active_session(start_app: Start
         await asyncio.sleep(0.2)
 
 
+async def test_a_browser_gets_an_html_404_page_and_the_api_always_json(
+    start_app: StartApp,
+) -> None:
+    browser = (await start_app()).browser()
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = await browser.request("GET", "/no/such/page", headers=html)
+    assert page.code == 404
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "Content-Security-Policy" in page.headers
+    assert b"Page not found" in page.body
+    api = await browser.request("GET", "/api/nothing-here", headers=html)
+    assert api.code == 404 and body(api)["error"]["code"] == "not_found"
+    script = await browser.request("GET", "/no/such/page")
+    assert script.code == 404 and body(script)["error"]["code"] == "not_found"
+
+
 async def test_unknown_paths_answer_404_in_the_error_shape(start_app: StartApp) -> None:
     browser = (await start_app()).browser()
     response = await browser.request("GET", "/api/nothing-here")

@@ -79,8 +79,12 @@ class Database(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def end_friendship(self, user_id: str, other_id: str) -> str:
-        """Unfriend, decline or cancel; the state that ended (`none` if there was none)."""
+    async def end_friendship(self, user_id: str, other_id: str, expect: str | None = None) -> str:
+        """Unfriend, decline or cancel; the state that ended (`none` if there was none).
+
+        With `expect`, atomically: only if the state (as `friendship` names it) is that
+        one; otherwise nothing changes and the state found is returned.
+        """
 
     @abc.abstractmethod
     async def related(self, user_id: str, state: str) -> list[User]:
@@ -149,8 +153,10 @@ class Database(abc.ABC):
         """Store a copy for each recipient under one new id; the id."""
 
     @abc.abstractmethod
-    async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:
-        """The newest notifications and the number unread."""
+    async def notifications(
+        self, user_id: str, before: str | None, limit: int
+    ) -> tuple[list[Notification], int]:
+        """Notifications older than the `before` id, newest first, and the number unread (all)."""
 
     @abc.abstractmethod
     async def mark_read(self, user_id: str, ids: Iterable[str] | None) -> None:

@@ -151,12 +151,18 @@ class MongoDatabase(Database):
             doc = await self.db.friendships.find_one({"_id": key})
         return "none" if doc is None else _state(doc, me)
 
-    async def end_friendship(self, user_id: str, other_id: str) -> str:
+    async def end_friendship(self, user_id: str, other_id: str, expect: str | None = None) -> str:
         me = parse_id(user_id)
+        match: dict[str, Any] = {"_id": pair_key(user_id, other_id)}
+        if expect == "friends":
+            match["state"] = "friends"
+        elif expect in ("requested", "incoming"):  # who asked decides which of the two it is
+            asker = me if expect == "requested" else parse_id(other_id)
+            match.update(state="pending", requester=asker)
         with unavailable_on_network_errors():
-            doc = await self.db.friendships.find_one_and_delete(
-                {"_id": pair_key(user_id, other_id)}
-            )
+            doc = await self.db.friendships.find_one_and_delete(match)
+            if doc is None and expect is not None:
+                doc = await self.db.friendships.find_one({"_id": match["_id"]})
         return "none" if doc is None else _state(doc, me)
 
     async def related(self, user_id: str, state: str) -> list[User]:
@@ -276,11 +282,15 @@ class MongoDatabase(Database):
             )
         return number
 
-    async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:
+    async def notifications(
+        self, user_id: str, before: str | None, limit: int
+    ) -> tuple[list[Notification], int]:
         me = parse_id(user_id)
         with unavailable_on_network_errors():
             docs = (
-                await self.db.notifications.find({"user_id": me})
+                await self.db.notifications.find(
+                    {"user_id": me, "id": {"$lt": cursor_bound(before)}}
+                )
                 .sort("id", DESCENDING)
                 .limit(limit)
                 .to_list(None)

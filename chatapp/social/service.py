@@ -48,10 +48,18 @@ class Social:
             await self._notify([other.id], "friend_accepted", user)
         return after
 
-    async def unfriend(self, user: User, username: str) -> None:
-        """Unfriend, decline or cancel."""
+    async def unfriend(self, user: User, username: str, expect: str | None = None) -> None:
+        """Unfriend, decline or cancel; with `expect`, only from that state (else 409).
+
+        A page that shows "Cancel request" sends expect=requested: if the request
+        was accepted meanwhile, the click cannot unfriend.
+        """
         other = await self.someone(username)
-        await self.db.end_friendship(user.id, other.id)
+        found = await self.db.end_friendship(user.id, other.id, expect)
+        if expect is not None and found != expect:
+            raise ApiError(
+                409, "friendship_changed", f"the friendship is {found} now, not {expect}"
+            )
 
     async def friends(self, user: User) -> dict[str, list[Person]]:
         """The user's friends (with presence), incoming and sent requests."""
@@ -136,9 +144,11 @@ class Social:
 
     # -- notifications -------------------------------------------------------------------------
 
-    async def notifications(self, user: User, limit: int) -> tuple[list[Notification], int]:
-        """The newest notifications and the number unread."""
-        return await self.db.notifications(user.id, limit)
+    async def notifications(
+        self, user: User, before: str | None, limit: int
+    ) -> tuple[list[Notification], int]:
+        """A page of notifications, newest first, and the number unread (all of them)."""
+        return await self.db.notifications(user.id, before, limit)
 
     async def mark_read(self, user: User, ids: list[str] | None) -> None:
         """Mark these (None: all) of the user's notifications read."""

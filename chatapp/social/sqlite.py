@@ -198,16 +198,19 @@ class SQLiteDatabase(Database):
 
         return await self._run(request)
 
-    async def end_friendship(self, user_id: str, other_id: str) -> str:
+    async def end_friendship(self, user_id: str, other_id: str, expect: str | None = None) -> str:
         me = parse_id(user_id)
         low, high = ordered_pair(user_id, other_id)
 
         def end(db: sqlite3.Connection) -> str:
+            pair = (low, high)
             row = db.execute(
-                "DELETE FROM friendships WHERE low = ? AND high = ? RETURNING requester, state",
-                (low, high),
+                "SELECT requester, state FROM friendships WHERE low = ? AND high = ?", pair
             ).fetchone()
-            return "none" if row is None else _state(row, me)
+            state = "none" if row is None else _state(row, me)
+            if row is not None and expect in (None, state):
+                db.execute("DELETE FROM friendships WHERE low = ? AND high = ?", pair)
+            return state
 
         return await self._run(end)
 
@@ -312,12 +315,14 @@ class SQLiteDatabase(Database):
 
         return await self._run(store)
 
-    async def notifications(self, user_id: str, limit: int) -> tuple[list[Notification], int]:
+    async def notifications(
+        self, user_id: str, before: str | None, limit: int
+    ) -> tuple[list[Notification], int]:
         me = parse_id(user_id)
         rows = await self._all(
             f"SELECT n.*, {_USER} FROM notifications n JOIN users u ON u.id = n.actor_id"
-            " WHERE n.user_id = ? ORDER BY n.id DESC LIMIT ?",
-            (me, limit),
+            " WHERE n.user_id = ? AND n.id < ? ORDER BY n.id DESC LIMIT ?",
+            (me, cursor_bound(before), limit),
         )
         unread = await self._one(
             "SELECT count(*) FROM notifications WHERE user_id = ? AND read = 0", (me,)
