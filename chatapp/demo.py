@@ -40,7 +40,7 @@ async def seed(accounts: Accounts, social: Social) -> bool:
         await social.befriend(users[a], b)
         await social.befriend(users[b], a)
     await social.befriend(users["carol"], "alice")  # a request for alice to answer
-    posts = [await social.post(users[author], text) for author, text in POSTS]
+    posts = [(await social.post(users[author], text))[0] for author, text in POSTS]
     await social.comment(users["bob"], posts[0].id, "Only if there are scones.")
     await social.message(users["alice"], "bob", "Tea at six, then?")
     log.info(

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 from chatapp import schemas as check
+from chatapp.errors import ApiError
 from chatapp.schemas import NewText
 from handlers.base import ApiHandler
+
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class PostsHandler(ApiHandler):
     async def post(self) -> None:
         me = self.me
-        post = await self.application.social.post(me, self.body(NewText).text)
-        self.send_json({"post": post.public()}, 201)
+        key = self.request.headers.get("Idempotency-Key")
+        if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise ApiError(
+                400, "invalid_idempotency_key", "Idempotency-Key is 1-64 of A-Z a-z 0-9 - _"
+            )
+        text = self.body(NewText).text
+        post, created = await self.application.social.post(me, text, key=key)
+        self.send_json({"post": post.public()}, 201 if created else 200)
 
 
 class FeedHandler(ApiHandler):

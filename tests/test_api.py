@@ -310,6 +310,25 @@ async def test_a_stale_cancel_never_unfriends(running: Running) -> None:
     assert (await dave.request("DELETE", "/api/friends/carol?expect=friends")).code == 409
 
 
+async def test_a_repeated_idempotency_key_makes_one_post(running: Running) -> None:
+    alice, bob = await running.member("alice"), await running.member("bob")
+    await friends(alice, bob, "alice", "bob")
+    bob_tab = await tab(running, bob)
+    key = {"Idempotency-Key": "post-7f3a_1"}
+    first = await alice.request("POST", "/api/posts", {"text": "once"}, headers=key)
+    again = await alice.request("POST", "/api/posts", {"text": "once"}, headers=key)
+    assert first.code == 201 and again.code in (200, 201)
+    assert body(again)["post"] == body(first)["post"]
+    assert [p["text"] for p in body(await alice.request("GET", "/api/feed"))["posts"]] == ["once"]
+    await arrived(bob_tab, "feed:post", [body(first)["post"]])
+    for bad in ("", "x" * 65, "has space", "é"):
+        refused = await alice.request(
+            "POST", "/api/posts", {"text": "x"}, headers={"Idempotency-Key": bad}
+        )
+        assert refused.code == 400, bad
+    await leave(bob_tab)
+
+
 async def test_notifications_page_like_the_feed(running: Running) -> None:
     alice, bob = await running.member("alice"), await running.member("bob")
     await friends(alice, bob, "alice", "bob")

@@ -121,7 +121,7 @@ async def test_the_feed_holds_own_and_friends_posts_newest_first(database: Datab
     alice, bob, stranger = await make_users(database, "alice", "bob", "stranger")
     await befriend(database, alice, bob)
     posted = [
-        await database.create_post(author.id, f"post {i}")
+        (await database.create_post(author.id, f"post {i}"))[0]
         for i, author in enumerate([alice, bob, stranger, alice, bob])
     ]
     feed = await database.feed(alice.id, None, 20)
@@ -152,7 +152,7 @@ async def test_a_post_and_its_comments_are_seen_by_author_and_friends_only(
 ) -> None:
     alice, bob, stranger = await make_users(database, "alice", "bob", "stranger")
     await befriend(database, alice, bob)
-    post = await database.create_post(alice.id, "hello")
+    post, _ = await database.create_post(alice.id, "hello")
     assert await database.visible_post(post.id, bob.id) is not None
     assert await database.visible_post(post.id, stranger.id) is None
     assert await database.visible_post("424242", alice.id) is None
@@ -170,7 +170,7 @@ async def test_a_post_and_its_comments_are_seen_by_author_and_friends_only(
 
 async def test_one_notification_for_many_users_shares_its_id(database: Database) -> None:
     alice, bob, carol = await make_users(database, "alice", "bob", "carol")
-    post = await database.create_post(alice.id, "news")
+    post, _ = await database.create_post(alice.id, "news")
     shared = await database.notify([bob.id, carol.id], "post", alice.id, post_id=post.id)
     assert shared is not None and shared.actor == alice and shared.post_id == post.id
     assert await database.notify([], "post", alice.id) is None
@@ -188,6 +188,16 @@ async def test_one_notification_for_many_users_shares_its_id(database: Database)
     listed, unread = await database.notifications(bob.id, None, 50)
     assert unread == 0 and all(n.read for n in listed)
     await database.mark_read(bob.id, ["junk", "999999"])  # unknown ids change nothing
+
+
+async def test_a_post_key_makes_one_post_whatever_the_repeats(database: Database) -> None:
+    alice, bob = await make_users(database, "alice", "bob")
+    made = await asyncio.gather(*(database.create_post(alice.id, "once", "k-1") for _ in range(5)))
+    assert len({post.id for post, _ in made}) == 1
+    assert sorted(created for _, created in made) == [False] * 4 + [True]
+    other, created = await database.create_post(bob.id, "mine", "k-1")  # keys are per user
+    assert created and other.id != made[0][0].id
+    assert len(await database.feed(alice.id, None, 10)) == 1
 
 
 async def test_notifications_page_by_cursor_and_count_all_unread(database: Database) -> None:

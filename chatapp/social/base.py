@@ -19,6 +19,9 @@ from chatapp.social.ids import parse_id
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User
 from chatapp.times import now
 
+#: How long an Idempotency-Key names the post it made.
+KEY_LIFETIME = 24 * 3600.0
+
 
 class UsernameTaken(Exception):
     """Another user has this username."""
@@ -96,7 +99,11 @@ class Database(abc.ABC):
     # -- posts and comments --------------------------------------------------------------------
 
     @abc.abstractmethod
-    async def create_post(self, author_id: str, text: str) -> Post: ...
+    async def create_post(
+        self, author_id: str, text: str, key: str | None = None
+    ) -> tuple[Post, bool]:
+        """A new post, and True; with a `key` the author used within KEY_LIFETIME,
+        the post made then, and False (nothing is created). Atomic per key."""
 
     @abc.abstractmethod
     async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:

@@ -20,7 +20,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from chatapp.errors import ServiceUnavailable
-from chatapp.social.base import Database, UsernameTaken
+from chatapp.social.base import KEY_LIFETIME, Database, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User
 from chatapp.times import now
@@ -57,6 +57,9 @@ class MongoDatabase(Database):
             )
             await self.db.notifications.create_index([("user_id", ASCENDING), ("read", ASCENDING)])
             await self.db.messages.create_index([("pair", ASCENDING), ("_id", DESCENDING)])
+            await self.db.messages.create_index([("sender_id", ASCENDING), ("_id", DESCENDING)])
+            await self.db.messages.create_index([("recipient_id", ASCENDING), ("_id", DESCENDING)])
+            await self.db.post_keys.create_index("created_at", expireAfterSeconds=KEY_LIFETIME)
             await self.db.meta.update_one(
                 {"_id": "schema"}, {"$max": {"version": SCHEMA_VERSION}}, upsert=True
             )
@@ -183,18 +186,52 @@ class MongoDatabase(Database):
 
     # -- posts and comments -------------------------------------------------------------------
 
-    async def create_post(self, author_id: str, text: str) -> Post:
+    async def create_post(
+        self, author_id: str, text: str, key: str | None = None
+    ) -> tuple[Post, bool]:
+        author = parse_id(author_id)
         with unavailable_on_network_errors():
             post_id = await self._next("posts")
-            doc = {
+            doc: dict[str, Any] = {
                 "_id": post_id,
-                "author_id": parse_id(author_id),
+                "author_id": author,
                 "text": text,
                 "created_at": now(),
                 "comment_count": 0,
             }
             await self.db.posts.insert_one(doc)
-        return (await self._posts([doc]))[0]
+            if key is not None:
+                # Inserted first, then the key claimed: a claimed post always exists, and
+                # a repeat that lost the claim takes its own post back.
+                claimed = await self._claim_key(f"{author}:{key}", post_id)
+                if claimed != post_id:
+                    await self.db.posts.delete_one({"_id": post_id})
+                    docs = await self.db.posts.find({"_id": claimed}).to_list(None)
+                    return (await self._posts(docs))[0], False
+        return (await self._posts([doc]))[0], True
+
+    async def _claim_key(self, key_id: str, post_id: int) -> int:
+        """The post a key names: `post_id` if this call claimed it (new, or expired)."""
+        fresh = now() - dt.timedelta(seconds=KEY_LIFETIME)
+        # One atomic step: claim the key unless a live claim exists; the answer says whose.
+        doc = await self.db.post_keys.find_one_and_update(
+            {"_id": key_id},
+            [
+                {
+                    "$set": {
+                        "post_id": {
+                            "$cond": [{"$gt": ["$created_at", fresh]}, "$post_id", post_id]
+                        },
+                        "created_at": {
+                            "$cond": [{"$gt": ["$created_at", fresh]}, "$created_at", now()]
+                        },
+                    }
+                }
+            ],
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(doc["post_id"]) if doc is not None else post_id
 
     async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:
         authors = [parse_id(viewer_id), *map(parse_id, await self.friend_ids(viewer_id))]

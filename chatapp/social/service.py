@@ -80,14 +80,20 @@ class Social:
 
     # -- posts and comments ----------------------------------------------------------------------
 
-    async def post(self, author: User, text: str, *, skip_sid: str | None = None) -> Post:
-        post = await self.db.create_post(author.id, text)
+    async def post(
+        self, author: User, text: str, *, key: str | None = None, skip_sid: str | None = None
+    ) -> tuple[Post, bool]:
+        """A new post told to friends, and True; a repeat of `key` (Idempotency-Key)
+        within 24 hours answers the first post, and False: nothing new is made or sent."""
+        post, created = await self.db.create_post(author.id, text, key)
+        if not created:
+            return post, False
         friends = await self.db.friend_ids(author.id)
         await self.sockets.push_to_users(
             [*friends, author.id], "feed:post", post.public(), skip_sid=skip_sid
         )
         await self._notify(friends, "post", author, post_id=post.id)
-        return post
+        return post, True
 
     async def feed(self, viewer: User, before: str | None, limit: int) -> list[Post]:
         return await self.db.feed(viewer.id, before, limit)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chatapp.errors import ServiceUnavailable
-from chatapp.social.base import Database, UsernameTaken
+from chatapp.social.base import KEY_LIFETIME, Database, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User
 from chatapp.social.sqlite_schema import MIGRATIONS
@@ -230,13 +230,37 @@ class SQLiteDatabase(Database):
 
     # -- posts and comments -------------------------------------------------------------------
 
-    async def create_post(self, author_id: str, text: str) -> Post:
-        created = now()
-        post_id = await self._insert(
-            "INSERT INTO posts (author_id, text, created_at) VALUES (?, ?, ?)",
-            (parse_id(author_id), text, created.isoformat()),
-        )
-        return await self._post(post_id, author_id)  # type: ignore[return-value]
+    async def create_post(
+        self, author_id: str, text: str, key: str | None = None
+    ) -> tuple[Post, bool]:
+        author = parse_id(author_id)
+
+        def create(db: sqlite3.Connection) -> tuple[int, bool]:
+            moment = time.time()
+            if key is not None:
+                row = db.execute(
+                    "SELECT post_id, created_at FROM post_keys WHERE user_id = ? AND key = ?",
+                    (author, key),
+                ).fetchone()
+                if row is not None and row["created_at"] > moment - KEY_LIFETIME:
+                    return int(row["post_id"]), False
+            cursor = db.execute(
+                "INSERT INTO posts (author_id, text, created_at) VALUES (?, ?, ?)",
+                (author, text, now().isoformat()),
+            )
+            post_id = int(cursor.lastrowid or 0)
+            if key is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO post_keys (user_id, key, post_id, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (author, key, post_id, moment),
+                )
+            return post_id, True
+
+        post_id, created = await self._run(create)
+        post = await self._post(post_id, author_id)
+        assert post is not None  # the author always sees their own post
+        return post, created
 
     async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:
         rows = await self._all(

@@ -61,4 +61,21 @@ MIGRATIONS = [
     );
     CREATE INDEX messages_by_pair ON messages (pair, id);
     """,
+    """
+    CREATE TABLE post_keys (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        key TEXT NOT NULL,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        created_at REAL NOT NULL,
+        PRIMARY KEY (user_id, key)
+    );
+    CREATE TABLE conversation_reads (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        other_id INTEGER NOT NULL REFERENCES users(id),
+        last_read INTEGER NOT NULL,
+        PRIMARY KEY (user_id, other_id)
+    );
+    CREATE INDEX messages_by_sender ON messages (sender_id, id);
+    CREATE INDEX messages_by_recipient ON messages (recipient_id, id);
+    """,
 ]
