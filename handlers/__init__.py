@@ -12,7 +12,13 @@ from handlers.accounts import LoginHandler, SignupHandler
 from handlers.devices import DeviceHandler, DevicesHandler, PasswordHandler
 from handlers.friends import FriendHandler, FriendsHandler, UsersHandler
 from handlers.health import HealthHandler
-from handlers.inbox import MessagesHandler, NotificationsHandler, NotificationsReadHandler
+from handlers.inbox import (
+    ConversationReadHandler,
+    ConversationsHandler,
+    MessagesHandler,
+    NotificationsHandler,
+    NotificationsReadHandler,
+)
 from handlers.pages import (
     FeedPage,
     FriendsPage,
@@ -51,6 +57,8 @@ def routes() -> list[Any]:
         (r"/api/notifications", NotificationsHandler),
         (r"/api/notifications/read", NotificationsReadHandler),
         (r"/api/messages/([^/]+)", MessagesHandler),
+        (r"/api/conversations", ConversationsHandler),
+        (r"/api/conversations/([^/]+)/read", ConversationReadHandler),
         (r"/", FeedPage),
         (r"/login", LoginPage),
         (r"/signup", SignupPage),

@@ -29,3 +29,16 @@ class MessagesHandler(ApiHandler):
         limit = check.limit(self.get_query_argument("limit", None), default=50)
         messages = await self.application.social.conversation(self.me, username, before, limit)
         self.send_page("messages", messages, limit)
+
+
+class ConversationsHandler(ApiHandler):
+    async def get(self) -> None:
+        conversations = await self.application.social.conversations(self.me)
+        self.send_json({"conversations": [c.public() for c in conversations]})
+
+
+class ConversationReadHandler(ApiHandler):
+    async def post(self, username: str) -> None:
+        """Read up to now; reading the history (GET /api/messages) does not do this."""
+        await self.application.social.mark_conversation_read(self.me, username)
+        self.set_status(204)

@@ -329,6 +329,29 @@ async def test_a_repeated_idempotency_key_makes_one_post(running: Running) -> No
     await leave(bob_tab)
 
 
+async def test_conversations_are_listed_and_read_on_purpose(running: Running) -> None:
+    alice, bob = await running.member("alice"), await running.member("bob")
+    await friends(alice, bob, "alice", "bob")
+    bob_tab = await tab(running, bob)
+    for text in ("hi", "tea at six?"):
+        assert (await call(bob_tab, "chat:send", {"to": "alice", "text": text}))["ok"] is True
+    listed = body(await alice.request("GET", "/api/conversations"))["conversations"]
+    assert len(listed) == 1 and listed[0]["unread"] == 2
+    assert listed[0]["with"]["username"] == "bob"
+    assert listed[0]["last_message"]["text"] == "tea at six?"
+    assert set(listed[0]["last_message"]) == {"id", "from", "to", "text", "created_at"}
+    await alice.request("GET", "/api/messages/bob")  # reading the history is not reading it
+    assert body(await alice.request("GET", "/api/conversations"))["conversations"][0]["unread"] == 2
+    assert (await alice.request("POST", "/api/conversations/bob/read")).code == 204
+    assert body(await alice.request("GET", "/api/conversations"))["conversations"][0]["unread"] == 0
+    inbox = body(await alice.request("GET", "/api/notifications"))
+    assert not [n for n in inbox["notifications"] if n["kind"] == "message" and not n["read"]]
+    assert (await alice.request("POST", "/api/conversations/nobody/read")).code == 404
+    await bob.request("DELETE", "/api/friends/alice")
+    assert body(await alice.request("GET", "/api/conversations"))["conversations"] == []
+    await leave(bob_tab)
+
+
 async def test_notifications_page_like_the_feed(running: Running) -> None:
     alice, bob = await running.member("alice"), await running.member("bob")
     await friends(alice, bob, "alice", "bob")

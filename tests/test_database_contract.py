@@ -200,6 +200,23 @@ async def test_a_post_key_makes_one_post_whatever_the_repeats(database: Database
     assert len(await database.feed(alice.id, None, 10)) == 1
 
 
+async def test_conversations_list_the_last_message_and_what_is_unread(database: Database) -> None:
+    alice, bob, carol = await make_users(database, "alice", "bob", "carol")
+    await database.send_message(bob.id, alice.id, "hi alice")
+    await database.send_message(bob.id, alice.id, "are you there?")
+    await database.send_message(alice.id, carol.id, "hello carol")
+    await database.notify([alice.id], "message", bob.id, text="are you there?")
+    listed = await database.conversations(alice.id)
+    assert [(m.text, unread) for m, unread in listed] == [("hello carol", 0), ("are you there?", 2)]
+    await database.mark_conversation_read(alice.id, bob.id)
+    assert [unread for _, unread in await database.conversations(alice.id)] == [0, 0]
+    assert (await database.notifications(alice.id, None, 10))[1] == 0  # its notification too
+    await database.send_message(bob.id, alice.id, "tea?")
+    listed = await database.conversations(alice.id)
+    assert [(m.text, unread) for m, unread in listed] == [("tea?", 1), ("hello carol", 0)]
+    assert [(m.text, unread) for m, unread in await database.conversations(bob.id)] == [("tea?", 0)]
+
+
 async def test_notifications_page_by_cursor_and_count_all_unread(database: Database) -> None:
     alice, bob = await make_users(database, "alice", "bob")
     for _ in range(5):

@@ -176,6 +176,15 @@ class Database(abc.ABC):
         """Store a message; the caller checks that the two are friends."""
 
     @abc.abstractmethod
+    async def conversations(self, user_id: str) -> list[tuple[Message, int]]:
+        """Each conversation's last message, most recent first, with its unread count:
+        the other's messages after the user last read it (`mark_conversation_read`)."""
+
+    @abc.abstractmethod
+    async def mark_conversation_read(self, user_id: str, other_id: str) -> None:
+        """Everything in the conversation so far is read, its message notifications too."""
+
+    @abc.abstractmethod
     async def messages(
         self, user_id: str, other_id: str, before: str | None, limit: int
     ) -> list[Message]:

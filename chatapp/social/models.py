@@ -111,6 +111,10 @@ class Message:
     text: str
     created_at: dt.datetime
 
+    def other_party(self, user_id: str) -> User:
+        """Whoever of the two is not `user_id`."""
+        return self.recipient if self.sender.id == user_id else self.sender
+
     def public(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -118,4 +122,20 @@ class Message:
             "to": self.recipient.public(),
             "text": self.text,
             "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Direct messages with one friend, as a list of conversations shows them."""
+
+    other: User
+    last_message: Message
+    unread: int
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "with": self.other.public(),
+            "last_message": self.last_message.public(),
+            "unread": self.unread,
         }

@@ -383,6 +383,40 @@ class MongoDatabase(Database):
             )
         return await self._messages(docs)
 
+    async def conversations(self, user_id: str) -> list[tuple[Message, int]]:
+        me = parse_id(user_id)
+        mine = {"$or": [{"sender_id": me}, {"recipient_id": me}]}
+        found: list[tuple[dict[str, Any], int]] = []
+        with unavailable_on_network_errors():
+            for pair in await self.db.messages.distinct("pair", mine):
+                last = await self.db.messages.find_one({"pair": pair}, sort=[("_id", DESCENDING)])
+                other = last["sender_id"] if last["sender_id"] != me else last["recipient_id"]
+                read = await self.db.conversation_reads.find_one({"_id": f"{me}:{other}"})
+                since = read["last_read"] if read else 0
+                unread = await self.db.messages.count_documents(
+                    {"pair": pair, "sender_id": other, "_id": {"$gt": since}}
+                )
+                found.append((last, unread))
+        found.sort(key=lambda item: item[0]["_id"], reverse=True)
+        messages = await self._messages([doc for doc, _ in found])
+        return [(message, unread) for message, (_, unread) in zip(messages, found, strict=True)]
+
+    async def mark_conversation_read(self, user_id: str, other_id: str) -> None:
+        me, other = parse_id(user_id), parse_id(other_id)
+        with unavailable_on_network_errors():
+            last = await self.db.messages.find_one(
+                {"pair": pair_key(user_id, other_id)}, sort=[("_id", DESCENDING)]
+            )
+            await self.db.conversation_reads.update_one(
+                {"_id": f"{me}:{other}"},
+                {"$max": {"last_read": last["_id"] if last else 0}},
+                upsert=True,
+            )
+            await self.db.notifications.update_many(
+                {"user_id": me, "kind": "message", "actor_id": other, "read": False},
+                {"$set": {"read": True}},
+            )
+
     # -- helpers ---------------------------------------------------------------------------
 
     async def _next(self, kind: str) -> int:

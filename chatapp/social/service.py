@@ -13,7 +13,15 @@ from typing import Any
 from chatapp.errors import ApiError
 from chatapp.realtime.registry import UserSockets
 from chatapp.social.base import Database
-from chatapp.social.models import Comment, Message, Notification, Person, Post, User
+from chatapp.social.models import (
+    Comment,
+    Conversation,
+    Message,
+    Notification,
+    Person,
+    Post,
+    User,
+)
 
 
 class Social:
@@ -140,6 +148,19 @@ class Social:
         """Messages with a friend, newest first, older than the `before` cursor."""
         friend = await self._friend(user, username)
         return await self.db.messages(user.id, friend.id, before, limit)
+
+    async def conversations(self, user: User) -> list[Conversation]:
+        """One per friend the user has exchanged messages with, most recent first."""
+        friends = set(await self.db.friend_ids(user.id))
+        return [
+            Conversation(other, message, unread)
+            for message, unread in await self.db.conversations(user.id)
+            if (other := message.other_party(user.id)).id in friends
+        ]
+
+    async def mark_conversation_read(self, user: User, username: str) -> None:
+        friend = await self._friend(user, username)
+        await self.db.mark_conversation_read(user.id, friend.id)
 
     async def _friend(self, user: User, username: str) -> User:
         """The friend with this username; 404 for no such user, 403 for a non-friend."""

@@ -394,6 +394,42 @@ class SQLiteDatabase(Database):
             {"pair": pair_key(user_id, other_id), "before": cursor_bound(before), "limit": limit},
         )
 
+    async def conversations(self, user_id: str) -> list[tuple[Message, int]]:
+        me = parse_id(user_id)
+        last = await self._messages(
+            "m.id IN (SELECT MAX(id) FROM messages WHERE sender_id = :me OR recipient_id = :me"
+            " GROUP BY pair) ORDER BY m.id DESC",
+            {"me": me},
+        )
+        rows = await self._all(
+            "SELECT m.sender_id AS other, COUNT(*) AS unread FROM messages m"
+            " LEFT JOIN conversation_reads r ON r.user_id = :me AND r.other_id = m.sender_id"
+            " WHERE m.recipient_id = :me AND m.id > COALESCE(r.last_read, 0)"
+            " GROUP BY m.sender_id",
+            {"me": me},
+        )
+        unread = {str(row["other"]): int(row["unread"]) for row in rows}
+        return [(m, unread.get(m.other_party(user_id).id, 0)) for m in last]
+
+    async def mark_conversation_read(self, user_id: str, other_id: str) -> None:
+        me, other = parse_id(user_id), parse_id(other_id)
+        pair = pair_key(user_id, other_id)
+
+        def mark(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO conversation_reads (user_id, other_id, last_read)"
+                " VALUES (?, ?, (SELECT COALESCE(MAX(id), 0) FROM messages WHERE pair = ?))"
+                " ON CONFLICT (user_id, other_id) DO UPDATE SET last_read = excluded.last_read",
+                (me, other, pair),
+            )
+            db.execute(
+                "UPDATE notifications SET read = 1"
+                " WHERE user_id = ? AND kind = 'message' AND actor_id = ? AND read = 0",
+                (me, other),
+            )
+
+        await self._run(mark)
+
     async def _messages(self, where: str, params: dict[str, Any]) -> list[Message]:
         rows = await self._all(
             "SELECT m.id, m.text, m.created_at,"
