@@ -198,10 +198,8 @@ async def main(args: argparse.Namespace) -> None:
             async def chatapp_auth(user: int) -> dict[str, Any]:
                 if user not in cookies:
                     uid = f"u{user}"
-                    record = await sessions.create(
-                        new_session_id(),
-                        {"user_id": uid, "user": {"id": uid, "username": uid, "display_name": uid}},
-                    )
+                    # A session names its user by id; prefs:set never needs more of the user.
+                    record = await sessions.create(new_session_id(), {"user_id": uid})
                     cookies[user] = create_signed_value(SECRET, COOKIE_NAME, record.id).decode()
                 return {"headers": {"Cookie": f"{COOKIE_NAME}={cookies[user]}"}}
 
