@@ -7,6 +7,7 @@ usable password) if needed, so session tests need no bcrypt; `/test/set` and the
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,6 +188,31 @@ async def serve_app(tmp_path: Path) -> AsyncIterator[ServeApp]:
         server.stop()
         await app.stop(grace=0.1)  # clients already gone never take their close packet
         await server.close_all_connections()
+
+
+Cluster = Callable[[], Awaitable[tuple["Running", "Running"]]]
+
+
+@pytest.fixture
+def cluster(serve_app: ServeApp, redis_url: str, tmp_path: Path) -> Cluster:
+    """Two apps sharing a Redis message queue, a Redis store and one SQLite file: as two
+    processes (tests/test_processes.py does it with real run.py processes)."""
+
+    async def start() -> tuple[Running, Running]:
+        settings = app_settings(
+            session={"store": "redis"},
+            redis={"url": redis_url},
+            database={"url": f"sqlite:///{tmp_path}/shared.sqlite3"},
+            socketio={"message_queue": redis_url, "presence_heartbeat": 0.2},
+        )
+        return await serve_app(settings), await serve_app(settings)
+
+    return start
+
+
+def unique(name: str) -> str:
+    """A username no other test uses (apps sharing a Redis outlive one test's names)."""
+    return f"{name}_{uuid.uuid4().hex[:8]}"
 
 
 def app_settings(**sections: Any) -> Settings:

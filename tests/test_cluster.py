@@ -8,34 +8,8 @@ does the same with real run.py processes.)
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-
-import pytest
-
-from tests.apps import Running, ServeApp, app_settings, leave
+from tests.apps import Cluster, Running, leave, unique
 from tests.helpers import arrived, call, disconnected, eventually
-
-Cluster = Callable[[], Awaitable[tuple[Running, Running]]]
-
-
-@pytest.fixture
-def cluster(serve_app: ServeApp, redis_url: str, tmp_path: Path) -> Cluster:
-    async def start() -> tuple[Running, Running]:
-        settings = app_settings(
-            session={"store": "redis"},
-            redis={"url": redis_url},
-            database={"url": f"sqlite:///{tmp_path}/shared.sqlite3"},
-            socketio={"message_queue": redis_url, "presence_heartbeat": 0.2},
-        )
-        return await serve_app(settings), await serve_app(settings)
-
-    return start
-
-
-def unique(name: str) -> str:
-    return f"{name}_{uuid.uuid4().hex[:8]}"
 
 
 async def test_a_push_from_one_process_reaches_sockets_on_the_other(cluster: Cluster) -> None:

@@ -13,10 +13,9 @@ from typing import Any
 from tornado.web import create_signed_value
 
 from chatapp.sessions.cookies import COOKIE_NAME
-from tests.apps import PASSWORD, Running, ServeApp, StartApp, app_settings, leave
+from tests.apps import PASSWORD, Cluster, Running, ServeApp, StartApp, app_settings, leave, unique
 from tests.client import Browser, body
 from tests.helpers import barrier, call, disconnected, eventually
-from tests.test_cluster import Cluster, cluster, unique  # noqa: F401  (the fixture)
 
 LAPTOP = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148 Safari/604.1"
@@ -251,7 +250,7 @@ async def test_the_cookie_secret_rotates_without_logging_anyone_out(
     assert body(await lost.request("GET", "/api/session"))["authenticated"] is False
 
 
-async def test_revoking_in_one_process_ends_sockets_in_the_other(cluster: Cluster) -> None:  # noqa: F811
+async def test_revoking_in_one_process_ends_sockets_in_the_other(cluster: Cluster) -> None:
     a, b = await cluster()
     name = unique("alice")
     laptop = await a.login(name)
