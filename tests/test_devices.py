@@ -22,26 +22,21 @@ PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148 Sa
 
 
 async def sign_up(running: Running, username: str, agent: str = LAPTOP) -> Browser:
-    browser = running.browser()
-    response = await browser.request(
-        "POST",
-        "/api/signup",
-        {"username": username, "password": PASSWORD},
-        headers={"User-Agent": agent},
-    )
-    assert response.code == 201, response.body
-    return browser
+    return await _enter(running, "/api/signup", username, agent, PASSWORD, 201)
 
 
 async def log_in(running: Running, username: str, agent: str, password: str = PASSWORD) -> Browser:
+    return await _enter(running, "/api/login", username, agent, password, 200)
+
+
+async def _enter(
+    running: Running, path: str, username: str, agent: str, password: str, status: int
+) -> Browser:
+    """A browser with this User-Agent that signed up or logged in."""
     browser = running.browser()
-    response = await browser.request(
-        "POST",
-        "/api/login",
-        {"username": username, "password": password},
-        headers={"User-Agent": agent},
-    )
-    assert response.code == 200, response.body
+    credentials = {"username": username, "password": password}
+    response = await browser.request("POST", path, credentials, headers={"User-Agent": agent})
+    assert response.code == status, response.body
     return browser
 
 
