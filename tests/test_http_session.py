@@ -105,7 +105,10 @@ async def test_forged_malformed_and_unknown_cookies_are_anonymous(start_app: Sta
     unknown = create_signed_value(SECRET, COOKIE_NAME, "A" * 43).decode()
     malformed = create_signed_value(SECRET, COOKIE_NAME, "../../etc/passwd").decode()
     forged = genuine[:-3] + ("abc" if not genuine.endswith("abc") else "xyz")
-    for cookie in (forged, unknown, malformed, "garbage", genuine.split("|")[0]):
+    # A valid v1 signature of the genuine id: Tornado's older, weaker format is refused.
+    session_id = running.app.cookies.session_id(genuine) or ""
+    version_1 = create_signed_value(SECRET, COOKIE_NAME, session_id, version=1).decode()
+    for cookie in (forged, unknown, malformed, "garbage", genuine.split("|")[0], version_1):
         stranger = running.browser()
         stranger.cookies[COOKIE_NAME] = cookie
         assert body(await stranger.request("GET", "/api/session"))["prefs"] == {"theme": "light"}

@@ -11,7 +11,7 @@ import socketio
 from tornado.web import create_signed_value
 
 from chatapp.sessions.cookies import COOKIE_NAME
-from tests.apps import SECRET, Running, StartApp, leave
+from tests.apps import SECRET, Running, ServeApp, StartApp, app_settings, leave
 from tests.client import body
 from tests.helpers import arrived, barrier, call, disconnected, eventually
 
@@ -345,6 +345,13 @@ MALFORMED_FRAMES: list[list[str | bytes]] = [
     ["99", "40/nope,"],
     ["40", b"\x00\xff\xfe"],
 ]
+#: Frames engine.io accepts (a "4" message) that Socket.IO cannot take apart.
+SOCKETIO_FRAMES = [
+    "421[]",
+    '42["prefs:set",' + "[" * 100_000 + "]" * 100_000 + "]",
+    '42["prefs:set"',
+    "42not json",
+]
 
 
 async def test_malformed_packets_never_take_the_server_down(start_app: StartApp) -> None:
@@ -365,6 +372,34 @@ async def test_malformed_packets_never_take_the_server_down(start_app: StartApp)
                 await asyncio.sleep(0.05)
     assert (await call(bystander, "session:get"))["ok"] is True
     assert (await running.browser().request("GET", "/healthz")).code == 200
+    await leave(bystander)
+
+
+async def test_a_malformed_socketio_frame_costs_its_connection_and_one_line(
+    serve_app: ServeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: IndexError or RecursionError inside python-socketio, a traceback per frame.
+    (Decoding happens before any store is asked: one store is enough.)"""
+    running = await serve_app(app_settings(session={"store": "memory"}))
+    browser = await running.login("alice")
+    bystander = await running.socket(browser)
+    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+    async with aiohttp.ClientSession() as http:
+        for frame in SOCKETIO_FRAMES:
+            async with http.ws_connect(url, headers=headers, max_msg_size=0) as raw:
+                await asyncio.wait_for(raw.receive(), timeout=5)  # engine.io's open packet
+                await raw.send_str("40")
+                assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("40")
+                await raw.send_str(frame)
+                closed = False
+                while not closed:  # pings and events until the server closes this connection
+                    message = await asyncio.wait_for(raw.receive(), timeout=5)
+                    closed = message.type != aiohttp.WSMsgType.TEXT
+    lines = [r for r in caplog.records if "malformed Socket.IO frame" in r.getMessage()]
+    assert len(lines) == len(SOCKETIO_FRAMES)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    assert (await call(bystander, "session:get"))["ok"] is True
     await leave(bystander)
 
 

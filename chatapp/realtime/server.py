@@ -7,6 +7,7 @@ emits to every process, and presence and control orders live on that Redis.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,6 +44,8 @@ def queue_options(timeout: float) -> dict[str, Any]:
 QUEUE_CONNECTIONS = 2000
 
 
+log = logging.getLogger(__name__)
+
 #: Names python-socketio dispatches to lifecycle handlers: never a client's event.
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
@@ -50,7 +53,7 @@ RESERVED_EVENTS = frozenset(
 
 
 class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server with three dispatch rules it lacks.
+    """python-socketio's server with four dispatch rules it lacks.
 
     - A client event with a reserved name (`disconnect`, `connect`, ...) is
       refused with an `unknown_event` ack. python-socketio dispatches client
@@ -62,9 +65,11 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
     - `on_connected(sid)` runs once a connect has completed (python-socketio
       marks a socket connected only after its connect handler returns; until
       then it cannot be disconnected).
+    - A frame it cannot decode ends its connection with one log line.
 
-    These override two methods of python-socketio 5.x's AsyncServer
-    (`_handle_event_internal`, `_handle_connect`); tests/test_sockets.py pins them.
+    These override three methods of python-socketio 5.x's AsyncServer
+    (`_handle_event_internal`, `_handle_connect`, `_handle_eio_message`);
+    tests/test_sockets.py pins them.
     """
 
     #: Set by whoever owns the sockets (build_realtime: the registry).
@@ -82,6 +87,17 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
             return
         async with collecting_after_ack():
             await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        """A frame python-socketio cannot take apart (`421[]`, 100,000-deep nesting)
+        ends that connection with one log line, never a traceback per frame."""
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, IndexError, KeyError, TypeError, RecursionError) as exc:
+            log.warning(
+                "malformed Socket.IO frame (%s); closing its connection", type(exc).__name__
+            )
+            await self.eio.disconnect(eio_sid)
 
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
         await super()._handle_connect(eio_sid, namespace, data)

@@ -59,6 +59,7 @@ class SessionCookies:
                 COOKIE_NAME,
                 cookie_value,
                 max_age_days=self.store.absolute_timeout / 86400,
+                min_version=2,  # Tornado's v1 signatures are weaker; chatapp never issued one
             )
             if decoded is not None:
                 break
