@@ -61,7 +61,7 @@ class FileSessionStore(SessionStore):
         self._locks_dir = self.directory / ".locks"
         self._users_dir = self.directory / ".users"
         for folder in (self.directory, self._locks_dir, self._users_dir):
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_directory(folder)
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="file-sessions")
         self._stripe_locks = [asyncio.Lock() for _ in range(_STRIPES)]
 
@@ -280,3 +280,18 @@ def _str(value: object) -> str:
 
 def _private(path: str, flags: int) -> int:
     return os.open(path, flags, 0o600)
+
+
+def private_directory(path: Path) -> None:
+    """Create `path` and any missing parent readable by the owner only (0700).
+
+    `Path.mkdir(mode=..., parents=True)` gives the mode to the last folder
+    only; its parents (say `var/`) would be world-readable. Existing folders
+    are left as they are.
+    """
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)

@@ -60,6 +60,17 @@ async def test_two_processes_starting_together_share_one_sqlite_file(tmp_path: P
             assert app.stop() == 0
 
 
+def test_the_data_is_private_whatever_supplies_the_secret(tmp_path: Path) -> None:
+    """Before: with CHATAPP_COOKIE_SECRET set, var/ was 0755 and the SQLite file 0644."""
+    app = AppProcess(tmp_path, "")  # the embedded defaults: var/sessions, var/chatapp.sqlite3
+    app.wait_listening()
+    app.stop()
+    var = tmp_path / "var"
+    assert var.stat().st_mode & 0o777 == 0o700
+    assert (var / "sessions").stat().st_mode & 0o777 == 0o700
+    assert (var / "chatapp.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
 def test_no_settings_file_means_the_embedded_defaults(tmp_path: Path) -> None:
     app = AppProcess(tmp_path, "")
     (tmp_path / "settings.ini").unlink()

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from chatapp.errors import ConfigError
+from stores.file import private_directory
 
 
 def resolve_cookie_secret(configured: str, secret_file: str | os.PathLike[str]) -> str:
@@ -46,7 +47,7 @@ def check_previous_secrets(previous: tuple[str, ...]) -> tuple[str, ...]:
 
 def _create_once(path: Path) -> None:
     """Write a new secret to `path` unless another process got there first."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_directory(path.parent)
     temp = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +24,7 @@ from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pai
 from chatapp.social.models import Account, Comment, Message, Notification, Post, User
 from chatapp.social.sqlite_schema import MIGRATIONS
 from chatapp.times import now
+from stores.file import private_directory
 
 T = TypeVar("T")
 
@@ -77,7 +79,9 @@ class SQLiteDatabase(Database):
         return await asyncio.get_running_loop().run_in_executor(self._executor, in_worker)
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Password hashes and direct messages: readable by the owner only.
+        private_directory(self.path.parent)
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db.row_factory = sqlite3.Row
         # First: another process migrating the file holds a lock for a moment; wait
