@@ -26,6 +26,7 @@ from chatapp.social.models import Account, Comment, Message, Notification, Post,
 from chatapp.times import now
 
 SCHEMA_VERSION = 1
+_KEY_AGE = dt.timedelta(seconds=KEY_LIFETIME)
 
 
 @contextmanager
@@ -211,27 +212,26 @@ class MongoDatabase(Database):
         return (await self._posts([doc]))[0], True
 
     async def _claim_key(self, key_id: str, post_id: int) -> int:
-        """The post a key names: `post_id` if this call claimed it (new, or expired)."""
-        fresh = now() - dt.timedelta(seconds=KEY_LIFETIME)
-        # One atomic step: claim the key unless a live claim exists; the answer says whose.
-        doc = await self.db.post_keys.find_one_and_update(
-            {"_id": key_id},
-            [
-                {
-                    "$set": {
-                        "post_id": {
-                            "$cond": [{"$gt": ["$created_at", fresh]}, "$post_id", post_id]
-                        },
-                        "created_at": {
-                            "$cond": [{"$gt": ["$created_at", fresh]}, "$created_at", now()]
-                        },
-                    }
-                }
-            ],
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(doc["post_id"]) if doc is not None else post_id
+        """The post a key names: `post_id` if this call claimed it (new, or expired).
+
+        The claim is an insert on the key's unique _id: of repeats at once, one wins.
+        """
+        for _ in range(5):
+            try:
+                await self.db.post_keys.insert_one(
+                    {"_id": key_id, "post_id": post_id, "created_at": now()}
+                )
+                return post_id
+            except DuplicateKeyError:
+                pass
+            expired = {"_id": key_id, "created_at": {"$lte": now() - _KEY_AGE}}
+            renewed = {"$set": {"post_id": post_id, "created_at": now()}}
+            if await self.db.post_keys.find_one_and_update(expired, renewed) is not None:
+                return post_id
+            held = await self.db.post_keys.find_one({"_id": key_id})
+            if held is not None:
+                return int(held["post_id"])
+        raise ServiceUnavailable(f"MongoDB: the post key {key_id!r} could not be claimed")
 
     async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:
         authors = [parse_id(viewer_id), *map(parse_id, await self.friend_ids(viewer_id))]
