@@ -75,7 +75,11 @@ export class KeyedList {
 
 // -- the socket -----------------------------------------------------------------------------
 
-export const socket = window.io ? window.io({ transports: ["websocket", "polling"] }) : null;
+// A connection attempt that hangs (a server mid-restart) is given up after 5 s, not the
+// client's default 20 s, and the next attempt follows (backoff from 1 s up to 5 s).
+export const socket = window.io
+  ? window.io({ transports: ["websocket", "polling"], timeout: 5000 })
+  : null;
 const resyncs = [];
 
 /** Run `catchUp` after every reconnect: re-read from the API what a dropped socket missed. */
