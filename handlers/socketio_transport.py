@@ -32,16 +32,24 @@ def socketio_handler(sio: socketio.AsyncServer, origins: OriginPolicy) -> type[A
             pass
 
         async def prepare(self) -> None:
+            # Every request, both transports, before python-engineio: Tornado (6.6) lets a
+            # WebSocket upgrade whose Origin differs only by scheme through unasked.
+            origin = self.request.headers.get("Origin")
+            if origin is not None and not origins.allows(origin, self.request):
+                self.refuse("this page's origin may not open a connection here")
+                return
             eio_sid = self.get_query_argument("sid", None)
             handshake = sio.environ.get(eio_sid) if eio_sid else None
             if handshake is None:
                 return  # a handshake, or an unknown sid: python-engineio answers
             if handshake["tornado.handler"].get_cookie(COOKIE_NAME) != self.get_cookie(COOKIE_NAME):
-                self.set_status(403)
-                self.set_header("Content-Type", "application/json; charset=UTF-8")
-                self.set_header("X-Content-Type-Options", "nosniff")
-                message = "this connection belongs to another session"
-                self.finish(json.dumps({"error": {"code": "forbidden", "message": message}}))
+                self.refuse("this connection belongs to another session")
+
+        def refuse(self, message: str) -> None:
+            self.set_status(403)
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.set_header("X-Content-Type-Options", "nosniff")
+            self.finish(json.dumps({"error": {"code": "forbidden", "message": message}}))
 
         def check_origin(self, origin: str) -> bool:
             return origins.allows(origin, self.request)

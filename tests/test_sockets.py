@@ -74,6 +74,27 @@ async def test_a_foreign_origin_is_refused_and_the_own_origin_accepted(
     await leave(own)
 
 
+async def test_an_origin_differing_only_by_scheme_gets_a_403_at_the_handshake(
+    start_app: StartApp,
+) -> None:
+    """Before: https://host:port against an http server got a 101 and then silence."""
+    running = await start_app()
+    browser = await running.login("alice")
+    headers = {
+        "Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}",
+        "Origin": running.url.replace("http://", "https://"),
+    }
+    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(url, headers=headers)
+        assert refused.value.status == 403
+        polling = running.url + "/socket.io/?EIO=4&transport=polling"
+        async with http.get(polling, headers=headers) as response:
+            assert response.status == 403
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_configured_origins_are_allowed_besides_the_own(
     start_app: StartApp, transport: str
