@@ -93,7 +93,9 @@ class ChatApp(tornado.web.Application):
             touch_interval=config.session.touch_interval,
             sockets=self.sockets,
         )
-        self.logins = Logins(self.cookies, self.sockets.session_socket_count)
+        self.logins = Logins(
+            self.cookies, self.sockets.session_socket_count, self.sockets.logins_changed
+        )
         self._timers: list[PeriodicCallback] = []
         super().__init__(
             routes,

@@ -14,9 +14,7 @@ class DevicesHandler(ApiHandler):
 
     async def delete(self) -> None:
         """Log out everywhere else."""
-        me = self.me
-        await self.application.logins.end_all_but(me.id, self.session.id, "revoked")
-        await self.application.sockets.push_to_user(me.id, "sessions:changed", {})
+        await self.application.logins.end_all_but(self.me.id, self.session.id, "revoked")
         self.set_status(204)
 
 
@@ -30,9 +28,9 @@ class DeviceHandler(ApiHandler):
             raise ApiError(404, "unknown_session", "no such session of yours (ended already?)")
         if session_id == self.session.id:
             await self.session.destroy("revoked")  # a logout: the cookie is cleared too
+            await logins.changed(me.id)
         else:
-            await self.application.cookies.end(session_id, "revoked")
-        await self.application.sockets.push_to_user(me.id, "sessions:changed", {})
+            await logins.end(me.id, session_id, "revoked")
         self.set_status(204)
 
 
@@ -45,8 +43,6 @@ class PasswordHandler(ApiHandler):
         await self.application.accounts.change_password(
             me, body.current_password, body.new_password, address
         )
-        logins = self.application.logins
-        await logins.end_all_but(me.id, self.session.id, "password_changed")
         await self.session.regenerate(keep_sockets=True)
-        await self.application.sockets.push_to_user(me.id, "sessions:changed", {})
+        await self.application.logins.end_all_but(me.id, self.session.id, "password_changed")
         self.set_status(204)

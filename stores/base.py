@@ -198,14 +198,18 @@ class SessionStore(abc.ABC):
         if is_plausible_id(session_id):
             await self._delete(session_id)
 
-    async def session_ids_of(self, user_id: str) -> list[str]:
-        """Ids of the live sessions of this user, checked against their data."""
+    async def sessions_of(self, user_id: str) -> list[SessionRecord]:
+        """The live sessions of this user, checked against their data."""
         live = []
         for session_id in await self._indexed_ids(user_id):
             record = await self.load(session_id)
             if record is not None and record.user_id == user_id:
-                live.append(session_id)
+                live.append(record)
         return live
+
+    async def session_ids_of(self, user_id: str) -> list[str]:
+        """Ids of the live sessions of this user."""
+        return [record.id for record in await self.sessions_of(user_id)]
 
     async def destroy_sessions_of(self, user_id: str, *, keep: str | None = None) -> list[str]:
         """Destroy every session of this user but `keep`; the ids destroyed."""

@@ -117,6 +117,10 @@ class UserSockets:
     async def socket_count(self, user_id: str) -> int:
         return await self.presence.count(user_id)
 
+    async def logins_changed(self, user_id: str) -> None:
+        """`sessions:changed` to the user's pages: a login ended, a tab opened or closed."""
+        await self.push_to_user(user_id, "sessions:changed", {})
+
     async def session_socket_count(self, session_id: str) -> int:
         """The sockets of one login, in every process."""
         return await self.presence.count(session_room(session_id))
@@ -180,7 +184,7 @@ class UserSockets:
         if socket.ended is not None:
             await self.end_local_socket(sid, socket.ended)
         else:
-            await self.push_to_user(socket.user_id, "sessions:changed", {})
+            await self.logins_changed(socket.user_id)
 
     async def _carry_out(self, order: Order) -> None:
         room = order.get("end") or order.get("rebind")
@@ -263,7 +267,7 @@ class UserSockets:
         await self._leave_session(sid, socket)
         if await self.presence.left(socket.user_id):
             await self._announce(socket.user_id, online=False)
-        await self.push_to_user(socket.user_id, "sessions:changed", {})
+        await self.logins_changed(socket.user_id)
 
     async def _join_session(self, sid: str, socket: LocalSocket) -> None:
         room = session_room(socket.session_id)

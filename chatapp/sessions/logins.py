@@ -24,6 +24,8 @@ from stores.base import SessionRecord
 _HANDLE = re.compile(r"[0-9a-f]{32}")
 #: The sockets of one login, counted in every process (the realtime registry).
 SocketCount = Callable[[str], Awaitable[int]]
+#: Tells a user's open pages that their list of logins changed.
+Changed = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,14 @@ class Login:
 
 
 class Logins:
-    def __init__(self, cookies: SessionCookies, socket_count: SocketCount) -> None:
+    def __init__(
+        self, cookies: SessionCookies, socket_count: SocketCount, changed: Changed
+    ) -> None:
         self.cookies = cookies
         self.store = cookies.store
         self.socket_count = socket_count
+        #: Called after each change this class makes (the Settings page re-reads the list).
+        self.changed = changed
         self._key = hashlib.sha256(b"login handles\0" + cookies.secret.encode()).digest()
 
     def handle(self, session_id: str) -> str:
@@ -60,12 +66,10 @@ class Logins:
 
     async def of(self, user_id: str, current_id: str | None) -> list[Login]:
         """The user's live logins, most recently seen first."""
-        logins = []
-        for session_id in await self.store.session_ids_of(user_id):
-            record = await self.store.load(session_id)
-            if record is not None:
-                count = await self.socket_count(session_id)
-                logins.append(self._login(record, session_id == current_id, count))
+        logins = [
+            self._login(record, record.id == current_id, await self.socket_count(record.id))
+            for record in await self.store.sessions_of(user_id)
+        ]
         return sorted(logins, key=lambda login: login.last_seen, reverse=True)
 
     async def find(self, user_id: str, handle: str) -> str | None:
@@ -77,11 +81,17 @@ class Logins:
                 return session_id
         return None
 
+    async def end(self, user_id: str, session_id: str, reason: str) -> None:
+        """End one login of the user as logout ends one, and tell their pages."""
+        await self.cookies.end(session_id, reason)
+        await self.changed(user_id)
+
     async def end_all_but(self, user_id: str, keep: str | None, reason: str) -> int:
         """End every login of the user except `keep`; how many ended."""
         ended = [sid for sid in await self.store.session_ids_of(user_id) if sid != keep]
         for session_id in ended:
             await self.cookies.end(session_id, reason)
+        await self.changed(user_id)
         return len(ended)
 
     def _login(self, record: SessionRecord, current: bool, sockets: int) -> Login:
