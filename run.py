@@ -46,7 +46,11 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
     app = make_app(settings)
     await app.start()
     if demo:
-        await seed(app.accounts, app.social)
+        try:
+            app.demo_logins = await seed(app.accounts, app.social)
+        except ChatappError:
+            await app.stop()
+            raise
     host, port = settings.server.host, settings.server.port
     try:
         sockets = bind_sockets(port, host)

@@ -72,6 +72,8 @@ class ChatApp(tornado.web.Application):
         **tornado_settings: Any,
     ) -> None:
         self.config = config
+        # The demo logins the login page names: set by `run.py --demo`, empty otherwise.
+        self.demo_logins: tuple[str, ...] = ()
         secret = resolve_cookie_secret(
             config.server.cookie_secret, config.server.cookie_secret_file
         )

@@ -1,9 +1,16 @@
-"""Seed data for a first look: three users who are friends, with posts and a message.
+"""Seed data for a first look: three friends with posts, comments, a conversation.
 
-`python run.py --demo` calls `seed` before serving; it is idempotent (an
-existing demo user is left alone). The logins are printed and named in the
-README: `alice`, `bob` and `carol`, each with the password `<name>-demo`.
-These are demo accounts, not secrets; don't run --demo on a public server.
+`python run.py --demo` calls `seed` before serving. The logins are printed,
+named on the login page and in the README: `alice`, `bob` and `carol`, each
+with the password `<name>-demo`. These are demo accounts, not secrets; don't
+run --demo on a public server.
+
+All or nothing: the three usernames are checked first, and if only some of
+them exist (a real user called bob), nothing is created and start-up ends
+with one line naming the username. When all three exist, the data was seeded
+by an earlier run and is left as it is. (The check and the creation are not
+one transaction: a sign-up of `bob` on another process in between would end
+the seeding half done; seeding runs before this process listens.)
 """
 
 from __future__ import annotations
@@ -11,16 +18,24 @@ from __future__ import annotations
 import logging
 
 from chatapp.accounts.service import Accounts
+from chatapp.errors import ChatappError
 from chatapp.social.service import Social
 
 log = logging.getLogger(__name__)
 
 DEMO_USERS = {"alice": "Alice Liddell", "bob": "Bob Dylan", "carol": "Carol King"}
 PASSWORD_SUFFIX = "-demo"
+FRIENDS = [("alice", "bob"), ("bob", "carol"), ("carol", "alice")]
 POSTS = [
     ("alice", "Down the rabbit hole today. Anyone up for tea at six?"),
     ("bob", "New song in the works; the answer is still blowing in the wind."),
     ("carol", "It's too late, baby, but the coffee is still warm."),
+]
+COMMENTS = [(0, "bob", "Only if there are scones."), (1, "carol", "Play it at the party!")]
+CONVERSATION = [
+    ("alice", "bob", "Tea at six, then?"),
+    ("bob", "alice", "Six it is. I'll bring the guitar."),
+    ("alice", "bob", "Perfect, see you there!"),
 ]
 
 
@@ -28,24 +43,32 @@ def demo_password(username: str) -> str:
     return username + PASSWORD_SUFFIX
 
 
-async def seed(accounts: Accounts, social: Social) -> bool:
-    """Create the demo users, friendships, posts and a message; False if they exist already."""
-    if await accounts.db.account("alice") is not None:
-        return False
+async def seed(accounts: Accounts, social: Social) -> tuple[str, ...]:
+    """The demo logins, after creating them and their data if no earlier run did."""
+    existing = [name for name in DEMO_USERS if await accounts.db.account(name) is not None]
+    if len(existing) == len(DEMO_USERS):
+        log.info("demo data present: log in as %s (password: <name>%s)", _names(), PASSWORD_SUFFIX)
+        return tuple(DEMO_USERS)
+    if existing:
+        raise ChatappError(
+            f"--demo: the username {existing[0]!r} is taken by a real account;"
+            " no demo data was created"
+        )
     users = {
         name: await accounts.sign_up(name, demo_password(name), display_name)
         for name, display_name in DEMO_USERS.items()
     }
-    for a, b in (("alice", "bob"), ("bob", "carol")):
+    for a, b in FRIENDS:
         await social.befriend(users[a], b)
         await social.befriend(users[b], a)
-    await social.befriend(users["carol"], "alice")  # a request for alice to answer
     posts = [(await social.post(users[author], text))[0] for author, text in POSTS]
-    await social.comment(users["bob"], posts[0].id, "Only if there are scones.")
-    await social.message(users["alice"], "bob", "Tea at six, then?")
-    log.info(
-        "demo data created: log in as %s (password: <name>%s)",
-        ", ".join(DEMO_USERS),
-        PASSWORD_SUFFIX,
-    )
-    return True
+    for index, author, text in COMMENTS:
+        await social.comment(users[author], posts[index].id, text)
+    for sender, recipient, text in CONVERSATION:
+        await social.message(users[sender], recipient, text)
+    log.info("demo data created: log in as %s (password: <name>%s)", _names(), PASSWORD_SUFFIX)
+    return tuple(DEMO_USERS)
+
+
+def _names() -> str:
+    return ", ".join(DEMO_USERS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tornado.web import StaticFileHandler
+from tornado.web import RedirectHandler, StaticFileHandler
 
 from chatapp.app import ROOT, ChatApp
 from chatapp.settings import Settings
@@ -20,12 +20,14 @@ from handlers.inbox import (
     NotificationsReadHandler,
 )
 from handlers.pages import (
+    ChatPage,
+    ConversationsPage,
     FeedPage,
     FriendsPage,
     LoginPage,
-    MessagesPage,
     NotFoundHandler,
     NotificationsPage,
+    PostPage,
     SettingsPage,
     SignupPage,
 )
@@ -63,9 +65,12 @@ def routes() -> list[Any]:
         (r"/login", LoginPage),
         (r"/signup", SignupPage),
         (r"/friends", FriendsPage),
-        (r"/messages/([a-z0-9_]{3,32})", MessagesPage),
+        (r"/messages", ConversationsPage),
+        (r"/messages/([a-z0-9_]{3,32})", ChatPage),
+        (r"/posts/([0-9]{1,19})", PostPage),
         (r"/notifications", NotificationsPage),
         (r"/settings", SettingsPage),
+        (r"/favicon\.ico", RedirectHandler, {"url": "/static/favicon.svg", "permanent": True}),
         # The Socket.IO browser client, installed from npm by `make setup`.
         (
             r"/vendor/(socket\.io\.min\.js(?:\.map)?)",

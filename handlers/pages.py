@@ -56,20 +56,27 @@ class PageHandler(BaseHandler):
     def get(self, *args: str) -> None:
         self.render_page(*args)
 
-    def render_page(self, *args: str) -> None:
+    def render_page(self, *args: str, template: str = "", **extra: Any) -> None:
+        """The page's template with what base.html needs; `extra` for the template itself."""
         self.xsrf_token  # noqa: B018  (sets the _xsrf cookie the scripts send back)
+        template = template or self.template
         self.render(
-            self.template,
+            template,
             user=self.current_user,
             theme=prefs_of(self.session)["theme"],
             title=self.title,
-            page=self.template.removesuffix(".html"),
+            page=template.removesuffix(".html"),
             subject=args[0] if args else "",
+            **extra,
         )
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         answer = self.answer_for(status_code, kwargs.get("exc_info", (None, None, None))[1])
         self.set_status(answer.status)
+        if answer.status == 404:
+            self.title = "Not found"
+            self.render_page(template="notfound.html")
+            return
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.finish(f"{answer.status}: this page could not be shown; try again soon")
 
@@ -92,8 +99,26 @@ class FriendsPage(PageHandler):
     template, title = "friends.html", "Friends"
 
 
-class MessagesPage(PageHandler):
-    template, title = "messages.html", "Messages"
+class ConversationsPage(PageHandler):
+    template, title = "conversations.html", "Messages"
+
+
+class ChatPage(PageHandler):
+    """A conversation, headed by the friend's display name (an unknown user: 404 page)."""
+
+    template, title = "chat.html", "Messages"
+
+    @tornado.web.authenticated
+    async def get(self, username: str) -> None:
+        partner = await self.application.social.someone(username)
+        self.title = partner.display_name
+        self.render_page(username, partner=partner)
+
+
+class PostPage(PageHandler):
+    """One post with its comments: where a post's notification leads."""
+
+    template, title = "post.html", "Post"
 
 
 class NotificationsPage(PageHandler):
@@ -106,6 +131,9 @@ class SettingsPage(PageHandler):
 
 class LoginPage(AnonymousPage):
     template, title = "login.html", "Log in"
+
+    def render_page(self, *args: str, template: str = "", **extra: Any) -> None:
+        super().render_page(*args, template=template, demo=self.application.demo_logins, **extra)
 
 
 class SignupPage(AnonymousPage):
@@ -134,8 +162,7 @@ class NotFoundHandler(PageHandler):
         await super().prepare()
 
     def get(self, *args: str) -> None:
-        self.set_status(404)
-        self.render_page()
+        raise ApiError(404, "not_found", f"no such page: {self.request.path}")
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if self.as_json:

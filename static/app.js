@@ -2,24 +2,44 @@
 // (static/pages/*.js, the page's entry point) imports this file, so it runs once per tab.
 // User text is only ever inserted as text (textContent, text nodes): never as HTML.
 
+import { refreshTimes, timeElement } from "./time.js";
+
 const LOGGED_OUT = new Set(["unauthorized", "session_ended"]);
+const UNREACHABLE = "The server is unreachable. Check your connection and try again.";
 const xsrf = () => (document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/) || [])[1] || "";
 
-export async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-XSRFToken": decodeURIComponent(xsrf()) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json();
+function failure(message, code) {
+  const error = new Error(message);
+  error.code = code;
+  return error;
+}
+
+/** A JSON API call; every failure is an Error whose message can be shown as it is. */
+export async function api(method, path, body, headers = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-XSRFToken": decodeURIComponent(xsrf()), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw failure(UNREACHABLE, "unreachable"); // not "Failed to fetch"
+  }
+  let data = null;
+  if (response.status !== 204) {
+    try {
+      data = await response.json();
+    } catch {
+      throw failure(`The server answered ${response.status}; try again in a moment.`, "bad_answer");
+    }
+  }
   // Not logged in (any more): to the login page. A wrong password is answered 401 too,
   // but with its own code, and stays on the page as a form error.
   if (response.status === 401 && LOGGED_OUT.has(data?.error?.code)) location.assign("/login");
   if (!response.ok) {
-    const error = new Error(data?.error?.message || `request failed (${response.status})`);
-    error.code = data?.error?.code;
-    throw error;
+    throw failure(data?.error?.message || `request failed (${response.status})`, data?.error?.code);
   }
   return data;
 }
@@ -32,21 +52,49 @@ export function el(tag, attributes = {}, ...children) {
     else if (value !== false && value !== null && value !== undefined) node.setAttribute(name, value);
   }
   for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
 }
 
-export const when = (iso) => new Date(iso).toLocaleString();
+export const when = timeElement;
 export const me = () => document.getElementById("me")?.dataset.userId;
+setInterval(refreshTimes, 30_000);
 
+/** Short feedback ("Name saved."), announced politely. */
 export function say(text) {
   document.getElementById("status").textContent = text;
 }
 
-export function showError(id, error) {
+/** Announced to screen readers only: new posts and messages that appear by themselves. */
+export function announce(text) {
+  const region = document.getElementById("announcer");
+  region.textContent = "";
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+/** An error shown under a form; the fields it is about are marked aria-invalid (each
+ *  field names the error element in its aria-describedby). */
+export function showError(id, error, fields = []) {
   const target = document.getElementById(id);
-  if (target) target.textContent = error ? error.message : "";
+  if (!target) return;
+  target.textContent = error ? error.message : "";
+  for (const field of fields) {
+    if (error) field?.setAttribute("aria-invalid", "true");
+    else field?.removeAttribute("aria-invalid");
+  }
+}
+
+/** Runs `action` with `button` disabled, so a double click sends once. */
+export async function busy(button, action) {
+  if (button.disabled) return undefined;
+  button.disabled = true;
+  try {
+    return await action();
+  } finally {
+    button.disabled = false;
+  }
 }
 
 /** Keeps one element per id in a list, newest (highest id) first or last. */
@@ -73,6 +121,79 @@ export class KeyedList {
   }
 }
 
+// -- people ---------------------------------------------------------------------------------
+
+const initials = (name) =>
+  (name.trim().split(/\s+/).slice(0, 2).map((word) => [...word][0] || "").join("") || "?").toUpperCase();
+
+function hue(id) {
+  let hash = 0;
+  for (const char of String(id)) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % 8;
+}
+
+/** Initials on a colour of the user's own (decorative: the name is always next to it). */
+export function avatar(user, size = "") {
+  return el("span", { class: `avatar hue-${hue(user.id)} ${size}`.trim(), "aria-hidden": "true",
+    "data-avatar-of": user.id }, initials(user.display_name));
+}
+
+/** A user's display name that follows renames live, wherever it is shown. */
+export function nameOf(user, tag = "strong") {
+  return el(tag, { "data-name-of": user.id }, user.display_name);
+}
+
+function showRename(user) {
+  for (const node of document.querySelectorAll(`[data-name-of="${CSS.escape(user.id)}"]`)) {
+    node.textContent = user.display_name;
+  }
+  for (const node of document.querySelectorAll(`[data-avatar-of="${CSS.escape(user.id)}"]`)) {
+    node.textContent = initials(user.display_name);
+  }
+}
+
+// -- notifications: the words, the link, the toast --------------------------------------------
+
+const WHAT = {
+  friend_request: "sent you a friend request",
+  friend_accepted: "accepted your friend request",
+  post: "posted",
+  comment: "commented on your post",
+  message: "sent you a message",
+};
+
+/** "Carol King sent you a friend request" (without the quoted text). */
+export const describe = (n) => `${n.actor.display_name} ${WHAT[n.kind] || n.kind}`;
+
+/** Where a notification leads: the post, the friends page, the conversation. */
+export function linkOf(n) {
+  if (n.kind === "message") return `/messages/${encodeURIComponent(n.actor.username)}`;
+  if (n.post_id) return `/posts/${encodeURIComponent(n.post_id)}`;
+  return "/friends";
+}
+
+function toast(n) {
+  const region = document.getElementById("toasts");
+  const item = el("a", { class: "toast", href: linkOf(n) }, avatar(n.actor, "small"), " ",
+    describe(n), n.text ? `: “${n.text.slice(0, 80)}”` : "");
+  region.append(item);
+  setTimeout(() => item.remove(), 6000);
+  while (region.children.length > 3) region.firstElementChild.remove();
+}
+
+const notificationHandlers = [];
+
+/** A page that shows a notification itself (the open conversation) returns true. */
+export function handleNotifications(handler) {
+  notificationHandlers.push(handler);
+}
+
+function onNotification(n) {
+  if (notificationHandlers.some((handler) => handler(n))) return;
+  bellChanged(unread + 1);
+  toast(n);
+}
+
 // -- the socket -----------------------------------------------------------------------------
 
 // A connection attempt that hangs (a server mid-restart) is given up after 5 s, not the
@@ -89,13 +210,13 @@ export function onReconnect(catchUp) {
 
 export function emit(event, data) {
   return new Promise((resolve, reject) => {
+    if (!socket?.connected) {
+      reject(failure("Not connected to the server right now; try again in a moment.", "unreachable"));
+      return;
+    }
     socket.timeout(10000).emit(event, data, (timeout, ack) => {
-      if (timeout) return reject(new Error("no answer from the server; try again"));
-      if (!ack.ok) {
-        const error = new Error(ack.error.message);
-        error.code = ack.error.code;
-        return reject(error);
-      }
+      if (timeout) return reject(failure("No answer from the server; try again.", "timeout"));
+      if (!ack.ok) return reject(failure(ack.error.message, ack.error.code));
       resolve(ack);
     });
   });
@@ -107,27 +228,37 @@ const REFUSALS = {
   unavailable: "The server is having trouble; live updates will resume shortly…",
 };
 
+/** The fixed banner about the live connection: lost, refused, back. */
+function connection(text, state) {
+  const banner = document.getElementById("connection");
+  clearTimeout(connection.timer);
+  banner.textContent = text;
+  banner.dataset.state = state;
+  banner.hidden = !text;
+  if (state === "back") connection.timer = setTimeout(() => connection("", ""), 3000);
+}
+
 if (socket) {
   let connectedBefore = false;
   let sessionEnded = false;
   socket.on("connect", () => {
     if (connectedBefore) {
-      say("");
+      connection("Back online.", "back");
       resyncs.forEach((catchUp) => catchUp());
-      refreshBell();
-    }
+    } else connection("", "");
+    refreshBell(); // a count pushed before this socket was there is read now
     connectedBefore = true;
   });
   socket.on("disconnect", (reason) => {
     if (sessionEnded) return;
-    say("Connection lost; reconnecting…");
+    connection("Connection lost. Reconnecting…", "lost");
     // A server that says goodbye is not retried by the client: a restarting server
     // closes transports instead, but whatever the cause, this page comes back by itself.
     if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
   });
   socket.on("connect_error", (error) => {
     if (error.message === "unauthorized") return location.assign("/login");
-    say(REFUSALS[error.message] || "Cannot reach the server; retrying…");
+    connection(REFUSALS[error.message] || "Cannot reach the server. Retrying…", "lost");
     // A refusal by the server is final for the client; retry ourselves, unhurried.
     if (!socket.active) setTimeout(() => socket.connect(), 5000);
   });
@@ -138,10 +269,9 @@ if (socket) {
     setTimeout(() => location.assign("/login"), 300);
   });
   socket.on("session:expiring", ({ expires_at }) => warnOfExpiry(expires_at));
-  socket.on("notification", () => setUnread(unread + 1));
-  socket.on("user:renamed", (user) => {
-    if (user.id === me()) document.getElementById("me").textContent = user.display_name;
-  });
+  socket.on("notification", onNotification);
+  socket.on("notifications:unread", ({ unread: count }) => bellChanged(count));
+  socket.on("user:renamed", showRename);
 }
 
 // -- "you'll be logged out soon" -----------------------------------------------------------------
@@ -180,11 +310,17 @@ async function stayLoggedIn() {
   }
 }
 
-// -- the bell -------------------------------------------------------------------------------
+// -- the header: bell, menu, log out -----------------------------------------------------------
 
 let unread = 0;
+let bellChanges = 0; // pushes that moved the count: a count read before one of them is old
 
-export function setUnread(count) {
+function bellChanged(count) {
+  bellChanges += 1;
+  setUnread(count);
+}
+
+function setUnread(count) {
   unread = count;
   const badge = document.getElementById("unread");
   if (!badge) return;
@@ -194,12 +330,41 @@ export function setUnread(count) {
 }
 
 async function refreshBell() {
-  if (document.getElementById("unread")) setUnread((await api("GET", "/api/notifications?limit=1")).unread);
+  if (!document.getElementById("unread")) return;
+  const before = bellChanges;
+  try {
+    const { unread: count } = await api("GET", "/api/notifications?limit=1");
+    if (bellChanges === before) setUnread(count);
+  } catch {
+    // unreachable: the connection banner says so, and a reconnect refreshes the bell
+  }
 }
 
-document.getElementById("logout")?.addEventListener("click", async () => {
-  await api("POST", "/api/logout");
-  location.assign("/login");
+const menuButton = document.getElementById("menu-button");
+menuButton?.addEventListener("click", () => {
+  const open = menuButton.getAttribute("aria-expanded") !== "true";
+  menuButton.setAttribute("aria-expanded", String(open));
+  document.querySelector(".bar").classList.toggle("open", open);
 });
+
+const logoutButton = document.getElementById("logout");
+
+/** Log out; a server out of reach is said, and the logout tried again until it answers. */
+async function logOut() {
+  logoutButton.disabled = true;
+  try {
+    await api("POST", "/api/logout");
+    location.assign("/login");
+  } catch (error) {
+    if (error.code !== "unreachable") {
+      logoutButton.disabled = false;
+      return say(error.message);
+    }
+    say("The server is unreachable: you'll be logged out as soon as it answers…");
+    setTimeout(logOut, 3000);
+  }
+}
+
+logoutButton?.addEventListener("click", logOut);
 
 refreshBell();

@@ -18,14 +18,3 @@ export function deviceName(agent) {
   if (browser && system) return `${browser} on ${system}`;
   return browser || system || "Unknown device";
 }
-
-/** "just now", "2 minutes ago", "3 hours ago", "yesterday", "5 days ago". */
-export function ago(iso, now = Date.now()) {
-  const seconds = Math.max(0, Math.round((now - new Date(iso).getTime()) / 1000));
-  const plural = (n, unit) => `${n} ${unit}${n === 1 ? "" : "s"} ago`;
-  if (seconds < 60) return "just now";
-  if (seconds < 3600) return plural(Math.floor(seconds / 60), "minute");
-  if (seconds < 86400) return plural(Math.floor(seconds / 3600), "hour");
-  const days = Math.floor(seconds / 86400);
-  return days === 1 ? "yesterday" : plural(days, "day");
-}

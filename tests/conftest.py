@@ -22,7 +22,7 @@ from stores.base import SessionStore
 from tests.servers import free_port, redis_server, secantus_server
 
 #: Fixtures shared by several test modules.
-pytest_plugins = ["tests.apps"]
+pytest_plugins = ["tests.apps", "tests.browser"]
 
 STORE_KINDS = ["memory", "file", "mongodb-pymongo", "mongodb-motor", "redis"]
 

@@ -310,6 +310,52 @@ async def test_a_stale_cancel_never_unfriends(running: Running) -> None:
     assert (await dave.request("DELETE", "/api/friends/carol?expect=friends")).code == 409
 
 
+async def test_every_friendship_change_reaches_both_peoples_pages(running: Running) -> None:
+    """`friendship:changed`, each side told its own view: no open page keeps a stale button."""
+    dave, carol = await running.member("dave"), await running.member("carol")
+    events = ("friendship:changed",)
+    dave_tab = await running.socket(dave, events=events)
+    carol_tab = await running.socket(carol, events=events)
+
+    def seen(client: RecordingClient) -> list[tuple[str, str]]:
+        return [(e["user"]["username"], e["friendship"]) for e in got(client, events[0])]
+
+    await dave.request("POST", "/api/friends/carol")
+    await carol.request("POST", "/api/friends/dave")
+    await carol.request("POST", "/api/friends/dave")  # already friends: no change, no event
+    await dave.request("DELETE", "/api/friends/carol?expect=requested")  # 409: no event
+    await dave.request("DELETE", "/api/friends/carol")
+    want_dave = [("carol", "requested"), ("carol", "friends"), ("carol", "none")]
+    want_carol = [("dave", "incoming"), ("dave", "friends"), ("dave", "none")]
+    await eventually(lambda: seen(dave_tab) == want_dave and seen(carol_tab) == want_carol)
+    for client in (dave_tab, carol_tab):
+        await barrier(client)
+    assert (seen(dave_tab), seen(carol_tab)) == (want_dave, want_carol)
+    for client in (dave_tab, carol_tab):
+        await leave(client)
+
+
+async def test_reading_tells_every_tab_the_unread_count(running: Running) -> None:
+    """After a read in one tab, every tab's bell shows the server's count."""
+    alice, bob = await running.member("alice"), await running.member("bob")
+    await friends(alice, bob, "alice", "bob")
+    tabs = [await running.socket(alice, events=("notifications:unread",)) for _ in range(2)]
+    bob_tab = await tab(running, bob)
+    for text in ("one", "two"):
+        assert (await call(bob_tab, "chat:send", {"to": "alice", "text": text}))["ok"]
+    await bob.request("POST", "/api/posts", {"text": "news"})
+    assert body(await alice.request("GET", "/api/notifications"))["unread"] == 4
+    assert (await alice.request("POST", "/api/conversations/bob/read")).code == 204
+    left = [{"unread": 2}]  # bob's acceptance and his post
+    for client in tabs:
+        await arrived(client, "notifications:unread", left)
+    assert (await alice.request("POST", "/api/notifications/read", {})).code == 204
+    for client in tabs:
+        await arrived(client, "notifications:unread", [*left, {"unread": 0}])
+    for client in (*tabs, bob_tab):
+        await leave(client)
+
+
 async def test_a_repeated_idempotency_key_makes_one_post(running: Running) -> None:
     alice, bob = await running.member("alice"), await running.member("bob")
     await friends(alice, bob, "alice", "bob")

@@ -8,90 +8,18 @@ test-artifacts/ (ignored by git).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from chatapp.realtime.registry import user_room
 from tests.apps import Running, ServeApp, app_settings
-from tests.processes import ROOT, AppProcess
+from tests.browser import PASSWORD, befriend, person, snapshot
+from tests.processes import AppProcess
 from tests.servers import free_port
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
-PASSWORD = "correct horse battery"
-WAIT_MS = 10_000  # every wait on the page is bounded
-
-expect.set_options(timeout=WAIT_MS)
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: `make test` installs it (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        await browser.close()
-
-
-@pytest.fixture
-async def site(serve_app: ServeApp) -> Running:
-    return await serve_app(app_settings(session={"store": "memory"}))
-
-
-async def person(chromium: Browser, site: Running, username: str) -> tuple[BrowserContext, Page]:
-    """A browser context of someone who just signed up, on the feed."""
-    context = await chromium.new_context(base_url=site.url)
-    page = await context.new_page()
-    await page.goto("/signup")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Display name").fill(username.title())
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign up").click()
-    await expect(page).to_have_url(site.url + "/")
-    await expect(page.locator("#me")).to_have_text(username.title())
-    return context, page
-
-
-async def post_json(page: Page, path: str) -> int:
-    """A state-changing API call from inside the page, with its XSRF token, as the app makes."""
-    return int(
-        await page.evaluate(
-            """async (path) => {
-            const token = decodeURIComponent(document.cookie.match(/_xsrf=([^;]*)/)[1]);
-            const response = await fetch(path, {method: "POST", headers: {"X-XSRFToken": token}});
-            return response.status;
-        }""",
-            path,
-        )
-    )
-
-
-async def befriend(a: Page, b: Page, a_name: str, b_name: str) -> None:
-    assert await post_json(a, f"/api/friends/{b_name}") == 200
-    assert await post_json(b, f"/api/friends/{a_name}") == 200
-
-
-async def snapshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 async def test_friends_made_in_the_ui_see_each_others_posts_live(
@@ -201,7 +129,7 @@ async def test_after_a_dropped_connection_the_page_catches_up_without_doubles(
     await bob.goto("/")
     bob_id = await bob.locator("#me").get_attribute("data-user-id")
     assert bob_id is not None
-    await expect(bob.locator("#status")).to_have_text("")
+    await expect(bob.locator("#connection")).to_be_hidden()
     # Close bob's transport from the server: the client reconnects by itself, a second
     # or so later; the post made meanwhile reaches no socket of his.
     for _, eio_sid in list(site.app.sio.manager.get_participants("/", user_room(bob_id))):
@@ -248,7 +176,7 @@ async def test_a_refused_socket_is_explained_on_the_page(
     context, _ = await person(chromium, site, "alice")
     second = await context.new_page()
     await second.goto("/")
-    await expect(second.locator("#status")).to_contain_text("Too many open chatapp tabs")
+    await expect(second.locator("#connection")).to_contain_text("Too many open chatapp tabs")
 
 
 @pytest.mark.slow
@@ -270,13 +198,14 @@ async def test_open_pages_come_back_by_themselves_after_a_restart(
         await expect(alice).to_have_url(url + "/")
         await alice.evaluate("window.notReloaded = true")
         assert server.stop() == 0  # SIGTERM: a graceful stop
-        await expect(alice.locator("#status")).to_contain_text("reconnecting")
+        await expect(alice.locator("#connection")).to_contain_text("Reconnecting")
         server = AppProcess(tmp_path, settings, "--port", str(port))
         server.wait_listening()
         # Reconnection backs off (1 s to 5 s); a slow start of the new process can cost an
         # attempt or two: generous, still bounded. On failure, say what the server saw.
         try:
-            await expect(alice.locator("#status")).to_have_text("", timeout=40_000)
+            lost = alice.locator('#connection[data-state="lost"]')
+            await expect(lost).to_have_count(0, timeout=40_000)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nthe new server logged: {server.output[-20:]}") from None
         # The page's own socket (the one module instance of app.js) answers again.

@@ -178,6 +178,7 @@ async def test_one_notification_for_many_users_shares_its_id(database: Database)
     for user in (bob, carol):
         listed, _ = await database.notifications(user.id, None, 50)
         assert shared.id in [n.id for n in listed]
+        assert {n.actor for n in listed} == {alice}  # the actor, not the recipient
     listed, unread = await database.notifications(bob.id, None, 50)
     assert [n.id for n in listed] == [later.id, shared.id]  # type: ignore[union-attr]
     assert unread == 2 and listed[0].text == "psst"

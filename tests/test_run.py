@@ -190,7 +190,36 @@ async def test_the_demo_logins_work_and_seeding_twice_changes_nothing(tmp_path: 
             )
             assert response.code == 200, response.body
             feed = body(await browser.request("GET", "/api/feed"))["posts"]
-            assert {p["author"]["username"] for p in feed} == {"alice", "bob"}
-            assert len(feed) == 2  # seeded once, not twice
+            assert {p["author"]["username"] for p in feed} == {"alice", "bob", "carol"}
+            assert len(feed) == 3  # seeded once, not twice
+            friends = body(await browser.request("GET", "/api/friends"))
+            assert {f["username"] for f in friends["friends"]} == {"bob", "carol"}
+            assert friends["incoming"] == friends["requested"] == []
+            (chat,) = body(await browser.request("GET", "/api/conversations"))["conversations"]
+            assert chat["with"]["username"] == "bob" and chat["unread"] == 1
+            assert body(await browser.request("GET", "/api/notifications"))["unread"] > 0
+            page = await Browser(url).request("GET", "/login", headers={"Accept": "text/html"})
+            assert b"alice-demo" in page.body  # the login page names the demo logins
         finally:
             app.stop()
+
+
+async def test_a_demo_username_taken_by_a_real_account_creates_nothing(tmp_path: Path) -> None:
+    app = AppProcess(tmp_path, "[accounts]\nbcrypt_cost = 4\n")
+    try:
+        browser = Browser(app.wait_listening())
+        signup = {"username": "bob", "password": "a real password"}
+        assert (await browser.request("POST", "/api/signup", signup)).code == 201
+    finally:
+        app.stop()
+    demo = AppProcess(tmp_path, "[accounts]\nbcrypt_cost = 4\n", "--demo")
+    assert demo.process.wait(timeout=20) == 2
+    (line,) = demo.stderr().splitlines()
+    assert "'bob'" in line and "no demo data was created" in line
+    app = AppProcess(tmp_path, "[accounts]\nbcrypt_cost = 4\n")
+    try:
+        browser = Browser(app.wait_listening())
+        assert (await browser.request("POST", "/api/login", signup)).code == 200
+        assert body(await browser.request("GET", "/api/users?q=alice"))["users"] == []
+    finally:
+        app.stop()

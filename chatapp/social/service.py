@@ -23,6 +23,9 @@ from chatapp.social.models import (
     User,
 )
 
+# How a friendship reads from the other side.
+_MIRRORED = {"requested": "incoming", "incoming": "requested"}
+
 
 class Social:
     def __init__(self, db: Database, sockets: UserSockets) -> None:
@@ -50,6 +53,8 @@ class Social:
             raise ApiError(400, "own_account", "you cannot befriend yourself")
         before = await self.db.friendship(user.id, other.id)
         after = await self.db.request_friendship(user.id, other.id)
+        if before != after:
+            await self._friendship_changed(user, other, after)
         if before == "none" and after == "requested":
             await self._notify([other.id], "friend_request", user)
         elif before != "friends" and after == "friends":
@@ -68,6 +73,20 @@ class Social:
             raise ApiError(
                 409, "friendship_changed", f"the friendship is {found} now, not {expect}"
             )
+        if found != "none":
+            await self._friendship_changed(user, other, "none")
+
+    async def _friendship_changed(self, user: User, other: User, state: str) -> None:
+        """`friendship:changed` to both people's pages, each from their own side, so
+        no open page keeps offering a button for a state that is gone."""
+        await self.sockets.push_to_user(
+            user.id, "friendship:changed", {"user": other.public(), "friendship": state}
+        )
+        await self.sockets.push_to_user(
+            other.id,
+            "friendship:changed",
+            {"user": user.public(), "friendship": _MIRRORED.get(state, state)},
+        )
 
     async def friends(self, user: User) -> dict[str, list[Person]]:
         """The user's friends (with presence), incoming and sent requests."""
@@ -161,6 +180,7 @@ class Social:
     async def mark_conversation_read(self, user: User, username: str) -> None:
         friend = await self._friend(user, username)
         await self.db.mark_conversation_read(user.id, friend.id)
+        await self._tell_unread(user)
 
     async def _friend(self, user: User, username: str) -> User:
         """The friend with this username; 404 for no such user, 403 for a non-friend."""
@@ -180,6 +200,12 @@ class Social:
     async def mark_read(self, user: User, ids: list[str] | None) -> None:
         """Mark these (None: all) of the user's notifications read."""
         await self.db.mark_read(user.id, ids)
+        await self._tell_unread(user)
+
+    async def _tell_unread(self, user: User) -> None:
+        """The unread count to every tab of the user, so each bell agrees after a read."""
+        _, unread = await self.db.notifications(user.id, None, 1)
+        await self.sockets.push_to_user(user.id, "notifications:unread", {"unread": unread})
 
     async def rename(self, user: User, display_name: str, *, skip_sid: str | None = None) -> User:
         renamed = await self.db.rename(user.id, display_name)

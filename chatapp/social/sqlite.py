@@ -348,7 +348,9 @@ class SQLiteDatabase(Database):
     ) -> tuple[list[Notification], int]:
         me = parse_id(user_id)
         rows = await self._all(
-            f"SELECT n.*, {_USER} FROM notifications n JOIN users u ON u.id = n.actor_id"
+            # n.* would bring n.user_id (the recipient), hiding the actor's `user_id`.
+            "SELECT n.id, n.kind, n.post_id, n.text, n.created_at, n.read,"
+            f" {_USER} FROM notifications n JOIN users u ON u.id = n.actor_id"
             " WHERE n.user_id = ? AND n.id < ? ORDER BY n.id DESC LIMIT ?",
             (me, cursor_bound(before), limit),
         )

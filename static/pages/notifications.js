@@ -1,30 +1,64 @@
-import { KeyedList, api, el, onReconnect, setUnread, socket, when } from "../app.js";
+// Notifications, newest first, each a link to what it is about. What is on screen while the
+// page is looked at is read: marked read on the server, still highlighted here as new.
+import {
+  KeyedList, api, avatar, busy, describe, el, handleNotifications, linkOf, onReconnect,
+  showError, when,
+} from "../app.js";
 
 const list = new KeyedList(document.getElementById("notifications"));
-const WHAT = {
-  friend_request: "wants to be your friend",
-  friend_accepted: "accepted your friend request",
-  post: "posted",
-  comment: "commented on your post",
-  message: "sent you a message",
-};
+const more = document.getElementById("more");
+const empty = document.getElementById("empty");
+let next = null;
 
 function show(n) {
-  list.put(n.id, el("li", { class: n.read ? "card" : "card unread" },
-    el("strong", {}, n.actor.display_name), " ", WHAT[n.kind] || n.kind,
-    n.text ? el("q", {}, n.text) : "", " ", el("span", { class: "muted" }, when(n.created_at))));
+  list.put(n.id, el("li", { class: n.read ? "notification card" : "notification card unread" },
+    el("a", { href: linkOf(n) }, avatar(n.actor), el("span", {},
+      describe(n), n.text ? `: “${n.text}”` : "", el("br"), when(n.created_at)),
+    n.read ? null : el("span", { class: "new-label" }, "new"))));
+  empty.hidden = true;
 }
 
-async function load() {
-  const { notifications, unread } = await api("GET", "/api/notifications");
-  notifications.forEach(show);
-  setUnread(unread);
+const looking = () => document.visibilityState === "visible";
+
+async function markViewed(notifications) {
+  const ids = notifications.filter((n) => !n.read).map((n) => n.id);
+  if (ids.length && looking()) await api("POST", "/api/notifications/read", { ids });
 }
 
-document.getElementById("read-all").addEventListener("click", async () => {
-  await api("POST", "/api/notifications/read", {});
-  await load();
+async function load(before) {
+  try {
+    const page = await api("GET", `/api/notifications${before ? `?before=${before}` : ""}`);
+    page.notifications.forEach(show);
+    if (!before || page.next === null || Number(page.next) < Number(next)) next = page.next;
+    more.hidden = next === null;
+    empty.hidden = list.items.size > 0;
+    await markViewed(page.notifications);
+    showError("form-error", null);
+  } catch (error) {
+    showError("form-error", error);
+  }
+}
+
+document.getElementById("read-all").addEventListener("click", (event) =>
+  busy(event.target, async () => {
+    try {
+      await api("POST", "/api/notifications/read", {});
+      for (const item of document.querySelectorAll("#notifications .unread")) {
+        item.classList.remove("unread");
+        item.querySelector(".new-label")?.remove();
+      }
+    } catch (error) {
+      showError("form-error", error);
+    }
+  }));
+more.addEventListener("click", () => busy(more, () => load(next)));
+// A notification arriving while the list is looked at is seen: shown here, read at once.
+handleNotifications((n) => {
+  if (!looking()) return false;
+  show(n);
+  markViewed([n]).catch(() => {});
+  return true;
 });
-socket?.on("notification", show);
-onReconnect(load);
-load();
+document.addEventListener("visibilitychange", () => looking() && load(null));
+onReconnect(() => load(null));
+load(null);

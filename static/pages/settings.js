@@ -1,5 +1,6 @@
 import { api, el, emit, say, showError, socket } from "../app.js";
-import { ago, deviceName } from "../devices.js";
+import { deviceName } from "../devices.js";
+import { ago } from "../time.js";
 
 document.getElementById("name-form").addEventListener("submit", async (event) => {
   event.preventDefault();
