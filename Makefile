@@ -42,6 +42,8 @@ lint: setup-test
 bench: setup-test
 	$(BIN)/python bench/stores.py
 	$(BIN)/python bench/realtime.py
+	$(BIN)/python bench/deflate_worth.py
+	$(BIN)/python bench/social.py
 
 clean:
 	rm -rf $(VENV) var node_modules test-artifacts .pytest_cache *.egg-info

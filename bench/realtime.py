@@ -8,9 +8,12 @@ message queue; this process is the clients. Measured for each:
   (chatapp reads the session fresh and writes it through the store);
 - push fan-out: one external emit (python-socketio's write-only manager) to the
   rooms of 1,000 connected users; p50/p99 of the time until each has it;
-- server memory (RSS) per idle connection, with 2,000 connections.
+- server memory (RSS) per idle connection, with 2,000 connections held by the lean
+  client (bench/lean_client.py): once offering permessage-deflate as every browser
+  does, once not, and whether the server took the offer.
 
     .venv/bin/python bench/realtime.py [--sockets 200] [--fanout 1000] [--idle 2000]
+    .venv/bin/python bench/realtime.py --only-idle --idle 10000   # memory alone
 """
 
 from __future__ import annotations
@@ -28,9 +31,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import aiohttp
 import socketio
 from tornado.web import create_signed_value
 
+from bench.lean_client import LeanSocket
+from bench.lean_client import connect as lean_connect
 from chatapp.backends import connect_redis
 from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.sessions.session import new_session_id
@@ -48,6 +54,11 @@ class Target:
         self, name: str, url: str, pid: int, auth: Callable[[int], Awaitable[dict[str, Any]]]
     ):
         self.name, self.url, self.pid, self.auth = name, url, pid, auth
+
+    async def lean(self, http: aiohttp.ClientSession, user: int, deflate: bool) -> LeanSocket:
+        given = await self.auth(user)
+        headers, auth = given.get("headers"), given.get("auth")
+        return await lean_connect(http, self.url, deflate=deflate, headers=headers, auth=auth)
 
     async def connect(self, user: int) -> socketio.AsyncClient:
         client = socketio.AsyncClient(reconnection=False)
@@ -140,25 +151,51 @@ async def fan_out(target: Target, users: int, redis_url: str) -> tuple[float, fl
     return percentile(delays, 50), percentile(delays, 99)
 
 
-async def memory_per_connection(target: Target, count: int) -> float:
-    await asyncio.sleep(0.5)
-    before = target.rss_kib()
-    clients = await connect_many(target, range(count), parallel=50)
-    await asyncio.sleep(1.0)
-    per_connection = (target.rss_kib() - before) * 1024 / count
-    await close_all(clients)
-    return per_connection
+async def memory_per_connection(target: Target, count: int, deflate: bool) -> tuple[float, bool]:
+    """Server RSS per idle connection, and whether the server compresses them."""
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        gate = asyncio.Semaphore(50)
+
+        async def one(user: int) -> LeanSocket:
+            async with gate:
+                try:
+                    return await target.lean(http, user, deflate)
+                except (TimeoutError, RuntimeError, aiohttp.ClientError) as exc:
+                    raise RuntimeError(f"{target.name}: socket {user}: {exc!r}") from None
+
+        sockets = [await one(10_000 + n) for n in range(20)]  # warm-up
+        await asyncio.sleep(1.0)
+        before = target.rss_kib()
+        sockets += await asyncio.gather(*(one(u) for u in range(count)))
+        await asyncio.sleep(2.0)
+        per_connection = (target.rss_kib() - before) * 1024 / count
+        compressed = all(s.compressed for s in sockets)
+        await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+    await asyncio.sleep(count / 500)  # the server's goodbyes (presence, rooms) settle first
+    return per_connection, compressed
 
 
-async def measure(target: Target, args: argparse.Namespace, redis_url: str) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    figures["connects/s"] = await connects_per_second(target, args.sockets)
+async def throughput(target: Target, args: argparse.Namespace, redis_url: str) -> dict[str, float]:
+    figures = {"connects/s": await connects_per_second(target, args.sockets)}
     rate, p50, p99 = await round_trips(target, args.sockets, args.round_trips)
     figures.update({"prefs:set/s": rate, "prefs:set p50 ms": p50, "prefs:set p99 ms": p99})
     p50, p99 = await fan_out(target, args.fanout, redis_url)
     figures.update({"fan-out p50 ms": p50, "fan-out p99 ms": p99})
-    figures["RSS bytes/conn"] = await memory_per_connection(target, args.idle)
     return figures
+
+
+def idle(deflate: bool) -> Phase:
+    async def phase(target: Target, args: argparse.Namespace, _: str) -> dict[str, float]:
+        per_connection, compressed = await memory_per_connection(target, args.idle, deflate)
+        if not deflate:
+            return {"RSS B/conn": per_connection}
+        return {"RSS B/conn, deflate offered": per_connection, "deflate taken (1/0)": compressed}
+
+    return phase
+
+
+Phase = Callable[[Target, argparse.Namespace, str], Awaitable[dict[str, float]]]
 
 
 def quiet_unclosed_sessions(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -179,53 +216,56 @@ def start_bare_server(redis_url: str) -> tuple[subprocess.Popen[bytes], int]:
 
 
 async def main(args: argparse.Namespace) -> None:
+    """Each phase on a fresh pair of servers: memory freed by one phase is not the next's."""
     asyncio.get_running_loop().set_exception_handler(quiet_unclosed_sessions)
+    phases = [idle(False), idle(True)] if args.only_idle else [throughput, idle(False), idle(True)]
+    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as scratch, redis_server(Path(scratch) / "redis") as redis:
-        bare, bare_port = start_bare_server(redis.url)
+        sessions = RedisSessionStore(
+            connect_redis(redis.url, 5), idle_timeout=1800, absolute_timeout=7 * 86400
+        )
+        cookies: dict[int, str] = {}
+
+        async def chatapp_auth(user: int) -> dict[str, Any]:
+            if user not in cookies:
+                # A session names its user by id; prefs:set never needs more of the user.
+                record = await sessions.create(new_session_id(), {"user_id": f"u{user}"})
+                cookies[user] = create_signed_value(SECRET, COOKIE_NAME, record.id).decode()
+            return {"headers": {"Cookie": f"{COOKIE_NAME}={cookies[user]}"}}
+
+        async def bare_auth(user: int) -> dict[str, Any]:
+            return {"auth": {"user": f"u{user}"}}
+
         settings = (
             f"[session]\nstore = redis\n[redis]\nurl = {redis.url}\n"
             f"[socketio]\nmessage_queue = {redis.url}\nmax_sockets_per_user = 1000\n"
             "events_per_second = 1000\nevent_burst = 1000\n"
         )
-        chatapp = AppProcess(Path(scratch) / "chatapp", settings)
-        try:
-            chatapp_url = chatapp.wait_listening()
-            sessions = RedisSessionStore(
-                connect_redis(redis.url, 5), idle_timeout=1800, absolute_timeout=7 * 86400
-            )
-            cookies: dict[int, str] = {}
-
-            async def chatapp_auth(user: int) -> dict[str, Any]:
-                if user not in cookies:
-                    uid = f"u{user}"
-                    # A session names its user by id; prefs:set never needs more of the user.
-                    record = await sessions.create(new_session_id(), {"user_id": uid})
-                    cookies[user] = create_signed_value(SECRET, COOKIE_NAME, record.id).decode()
-                return {"headers": {"Cookie": f"{COOKIE_NAME}={cookies[user]}"}}
-
-            async def bare_auth(user: int) -> dict[str, Any]:
-                return {"auth": {"user": f"u{user}"}}
-
-            targets = [
-                Target(
-                    "bare python-socketio", f"http://127.0.0.1:{bare_port}", bare.pid, bare_auth
-                ),
-                Target("chatapp (redis store)", chatapp_url, chatapp.process.pid, chatapp_auth),
-            ]
-            results = {t.name: await measure(t, args, redis.url) for t in targets}
-            report(results)
-            await sessions.close()
-        finally:
-            chatapp.stop()
-            bare.terminate()
-            bare.wait(timeout=10)
+        for n, phase in enumerate(phases):
+            bare, bare_port = start_bare_server(redis.url)
+            chatapp = AppProcess(Path(scratch) / f"chatapp{n}", settings)
+            try:
+                targets = [
+                    Target("bare", f"http://127.0.0.1:{bare_port}", bare.pid, bare_auth),
+                    Target("chatapp", chatapp.wait_listening(), chatapp.process.pid, chatapp_auth),
+                ]
+                for target in targets:
+                    figures = await phase(target, args, redis.url)
+                    results.setdefault(target.name, {}).update(figures)
+            finally:
+                chatapp.stop()
+                bare.terminate()
+                bare.wait(timeout=10)
+        await sessions.close()
+    report(results)
 
 
 def report(results: dict[str, dict[str, float]]) -> None:
     bare, ours = results.values()
-    print(f"{'measure':<20} {'bare':>12} {'chatapp':>12} {'chatapp/bare':>13}")
+    print(f"{'measure':<28} {'bare':>12} {'chatapp':>12} {'chatapp/bare':>13}")
     for key in bare:
-        print(f"{key:<20} {bare[key]:>12,.1f} {ours[key]:>12,.1f} {ours[key] / bare[key]:>13.2f}")
+        ratio = f"{ours[key] / bare[key]:>13.2f}" if bare[key] else f"{'-':>13}"
+        print(f"{key:<28} {bare[key]:>12,.1f} {ours[key]:>12,.1f} {ratio}")
 
 
 if __name__ == "__main__":
@@ -234,5 +274,6 @@ if __name__ == "__main__":
     parser.add_argument("--round-trips", type=int, default=20, help="per socket")
     parser.add_argument("--fanout", type=int, default=1000)
     parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument("--only-idle", action="store_true", help="measure idle memory only")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(main(parser.parse_args()))

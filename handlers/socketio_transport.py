@@ -54,4 +54,11 @@ def socketio_handler(sio: socketio.AsyncServer, origins: OriginPolicy) -> type[A
         def check_origin(self, origin: str) -> bool:
             return origins.allows(origin, self.request)
 
+        def get_compression_options(self) -> None:
+            """Decline permessage-deflate, which every browser offers and python-engineio
+            accepts with zlib's full window: about 120 kB of server memory per idle
+            socket (bench/realtime.py) to save about 250 bytes per chat message
+            (bench/deflate_worth.py). See docs/PERFORMANCE.md."""
+            return None
+
     return SocketIOHandler

@@ -95,6 +95,25 @@ async def test_an_origin_differing_only_by_scheme_gets_a_403_at_the_handshake(
             assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+async def test_a_browsers_offer_of_permessage_deflate_is_declined(serve_app: ServeApp) -> None:
+    """Accepted, it cost about 120 kB of server memory per idle socket (docs/PERFORMANCE.md)."""
+    running = await serve_app(app_settings(session={"store": "memory"}))
+    browser = await running.login("alice")
+    headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, headers=headers, compress=15) as ws,
+    ):
+        assert "Sec-WebSocket-Extensions" not in ws._response.headers
+        assert ws.compress == 0
+        assert (await ws.receive_str(timeout=5)).startswith("0")  # and it works
+        await ws.send_str("40")
+        while (answer := await ws.receive_str(timeout=5)).startswith("42"):
+            pass  # an event queued before the connect answer
+        assert answer.startswith("40")
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_configured_origins_are_allowed_besides_the_own(
     start_app: StartApp, transport: str
