@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import tornado.web
+from tornado import httputil
 from tornado.ioloop import PeriodicCallback
 from tornado.log import access_log
 
@@ -27,6 +28,7 @@ from chatapp.backends import (
     redacted,
     store_setting,
 )
+from chatapp.body_limit import DRAIN_FACTOR, BodyLimit
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import build_realtime
@@ -120,10 +122,23 @@ class ChatApp(tornado.web.Application):
         """Options for the HTTPServer that serves this app."""
         return {
             "xheaders": self.config.server.behind_proxy,
-            # Headroom above the limit, so that handlers answer a shaped 413; Tornado
-            # itself answers a bare 400 and closes the connection past this.
-            "max_body_size": 4 * self.config.server.max_message_size,
+            # Tornado answers a bare 400 and closes past its limit: BodyLimit keeps
+            # the real one and answers 413 (see chatapp.body_limit).
+            "max_body_size": self.body_limit * DRAIN_FACTOR,
         }
+
+    @property
+    def body_limit(self) -> int:
+        """Bodies up to this reach the handlers, which refuse what is over
+        max_message_size in their own words; past it, BodyLimit answers 413."""
+        return 4 * self.config.server.max_message_size
+
+    def start_request(
+        self, server_conn: object, request_conn: httputil.HTTPConnection
+    ) -> httputil.HTTPMessageDelegate:
+        return BodyLimit(
+            super().start_request(server_conn, request_conn), request_conn, self.body_limit
+        )
 
     async def start(self) -> None:
         """Check the backing servers answer and prepare them; BackendUnavailable otherwise."""

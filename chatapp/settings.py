@@ -178,6 +178,9 @@ class SocketIOSettings(Section):
     events_per_second: float = Field(default=20, gt=0)
     event_burst: int = Field(default=40, gt=0)
     max_sockets_per_user: int = Field(default=20, gt=0)
+    #: Open Engine.IO connections from one client address (behind a proxy, the
+    #: forwarded one), logged in or not; more are refused 429 at the handshake.
+    max_connections_per_address: int = Field(default=100, gt=0)
     #: How often each process ends sockets of expired sessions and warns those about to
     #: expire; at most 90 s, as session:expiring's window is 2 minutes to 30 seconds.
     session_check_interval: Duration = Field(default=30, gt=0, le=90)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tornado.web import RedirectHandler, StaticFileHandler
+from tornado.web import RedirectHandler
 
 from chatapp.app import ROOT, ChatApp
 from chatapp.settings import Settings
@@ -35,6 +35,7 @@ from handlers.posts import CommentsHandler, FeedHandler, PostHandler, PostsHandl
 from handlers.session_api import LogoutHandler, PrefsHandler, SessionHandler
 from handlers.socket_events import ChatNamespace
 from handlers.socketio_transport import socketio_handler
+from handlers.static import StaticFiles
 from stores.base import SessionStore
 
 
@@ -74,7 +75,7 @@ def routes() -> list[Any]:
         # The Socket.IO browser client, installed from npm by `make setup`.
         (
             r"/vendor/(socket\.io\.min\.js(?:\.map)?)",
-            StaticFileHandler,
+            StaticFiles,
             {"path": str(ROOT / "node_modules" / "socket.io-client" / "dist")},
         ),
     ]
@@ -82,7 +83,17 @@ def routes() -> list[Any]:
 
 def make_app(settings: Settings, *, store: SessionStore | None = None, **extra: Any) -> ChatApp:
     """The whole application: chatapp's services, this URL table and the socket events."""
-    app = ChatApp(settings, routes(), store=store, default_handler_class=NotFoundHandler, **extra)
-    app.add_handlers(r".*", [(r"/socket.io/", socketio_handler(app.sio, app.origins))])
+    app = ChatApp(
+        settings,
+        routes(),
+        store=store,
+        default_handler_class=NotFoundHandler,
+        static_handler_class=StaticFiles,
+        **extra,
+    )
+    transport = socketio_handler(
+        app.sio, app.origins, settings.socketio.max_connections_per_address
+    )
+    app.add_handlers(r".*", [(r"/socket.io/", transport)])
     app.sio.register_namespace(ChatNamespace(app))
     return app

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import socketio
 
+from chatapp.errors import Answer
 from chatapp.realtime.origins import OriginPolicy
+from chatapp.realtime.server import ChatServer
 from chatapp.sessions.cookies import COOKIE_NAME
 
+log = logging.getLogger(__name__)
 
-def socketio_handler(sio: socketio.AsyncServer, origins: OriginPolicy) -> type[Any]:
+
+def socketio_handler(sio: ChatServer, origins: OriginPolicy, max_per_address: int) -> type[Any]:
     """python-engineio's Tornado handler with chatapp's origin rule, bound to the cookie.
 
     Polling POSTs carry no XSRF token and need none: engine.io refuses a
@@ -24,10 +29,15 @@ def socketio_handler(sio: socketio.AsyncServer, origins: OriginPolicy) -> type[A
     may send events as the user and read their pushes. So every request naming
     a `sid` must carry the same session cookie as the handshake that created
     it (403 otherwise), and the access log never shows it (see app.log_request).
+    A handshake from an address that already holds `max_per_address` open
+    connections is refused (429), logged in or not.
     """
     base = socketio.get_tornado_handler(sio)
 
     class SocketIOHandler(base):  # type: ignore[misc, valid-type]
+        def set_default_headers(self) -> None:
+            self.set_header("X-Content-Type-Options", "nosniff")
+
         def check_xsrf_cookie(self) -> None:
             pass
 
@@ -36,20 +46,26 @@ def socketio_handler(sio: socketio.AsyncServer, origins: OriginPolicy) -> type[A
             # WebSocket upgrade whose Origin differs only by scheme through unasked.
             origin = self.request.headers.get("Origin")
             if origin is not None and not origins.allows(origin, self.request):
-                self.refuse("this page's origin may not open a connection here")
+                self.refuse(403, "forbidden", "this page's origin may not open a connection here")
                 return
             eio_sid = self.get_query_argument("sid", None)
-            handshake = sio.environ.get(eio_sid) if eio_sid else None
-            if handshake is None:
-                return  # a handshake, or an unknown sid: python-engineio answers
-            if handshake["tornado.handler"].get_cookie(COOKIE_NAME) != self.get_cookie(COOKIE_NAME):
-                self.refuse("this connection belongs to another session")
+            if eio_sid is None:  # a handshake: python-engineio answers, within the cap
+                if sio.connections_from[self.request.remote_ip] >= max_per_address:
+                    log.warning("socket refused: %s has too many open", self.request.remote_ip)
+                    self.refuse(429, "too_many_connections", "too many open connections")
+                return
+            handshake = sio.environ.get(eio_sid)
+            if handshake is None:  # python-engineio would echo the sid back as text
+                self.refuse(400, "unknown_connection", "no such connection; open a new one")
+            elif handshake["tornado.handler"].get_cookie(COOKIE_NAME) != self.get_cookie(
+                COOKIE_NAME
+            ):
+                self.refuse(403, "forbidden", "this connection belongs to another session")
 
-        def refuse(self, message: str) -> None:
-            self.set_status(403)
+        def refuse(self, status: int, code: str, message: str) -> None:
+            self.set_status(status)
             self.set_header("Content-Type", "application/json; charset=UTF-8")
-            self.set_header("X-Content-Type-Options", "nosniff")
-            self.finish(json.dumps({"error": {"code": "forbidden", "message": message}}))
+            self.finish(json.dumps(Answer(status, code, message).body()))
 
         def check_origin(self, origin: str) -> bool:
             return origins.allows(origin, self.request)

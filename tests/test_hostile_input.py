@@ -7,6 +7,7 @@ route and every socket event.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -165,3 +166,82 @@ async def test_generated_input_never_gets_a_5xx(
         assert ack["error"]["code"] != "internal_error", (event, payload, ack)
         assert set(ack["error"]) == {"code", "message"}
     assert client.connected
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/static/no-such-file.js", 404, "not_found"),
+        ("/vendor/socket.io.min.js.map.nope", 404, "not_found"),
+        ("/static/..%2F..%2Fsettings.ini", 403, "forbidden"),
+        ("/socket.io/?EIO=4&transport=polling&sid=<b>guessed</b>", 400, "unknown_connection"),
+    ],
+)
+async def test_static_and_engine_io_errors_have_the_error_shape_and_nosniff(
+    running: Running, path: str, status: int, code: str
+) -> None:
+    """Before: Tornado's HTML error pages, and engine.io echoing the sid as text/plain."""
+    response = await running.browser().request("GET", path)
+    assert_refused(response, status, code)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert b"guessed" not in response.body
+
+
+async def test_static_files_are_served_with_nosniff(running: Running) -> None:
+    for path in ("/static/app.js", "/vendor/socket.io.min.js"):
+        response = await running.browser().request("GET", path)
+        assert response.code == 200
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def _raw_request(writer: asyncio.StreamWriter, head: str, body: bytes = b"") -> None:
+    writer.write(head.encode() + b"\r\n" + body)
+    await writer.drain()
+
+
+async def _raw_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 response read off the wire: status, headers (lower-cased), body."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    status_line, *lines = head.decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines if line)
+    body = await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), 10)
+    return int(status_line.split()[1]), headers, body
+
+
+def _too_large(status: int, headers: dict[str, str], body: bytes) -> None:
+    assert status == 413, (status, body)
+    assert json.loads(body)["error"]["code"] == "too_large"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+async def test_an_oversized_body_gets_413_never_a_reset(running: Running) -> None:
+    """Before: past 4 x max_message_size, Tornado's bare 400 and a closed connection."""
+    limit = running.app.body_limit
+    host, port = running.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        # announced: answered without reaching a handler, and the connection lives on
+        head = f"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: {limit + 1}\r\n"
+        await _raw_request(writer, head, b"x" * (limit + 1))
+        _too_large(*await _raw_response(reader))
+        await _raw_request(writer, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        assert (await _raw_response(reader))[0] == 200
+        # chunked: found too large while reading
+        chunk = b"y" * 65536
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(limit // 65536 + 1))
+        head = "POST /api/posts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        await _raw_request(writer, head, chunks + b"0\r\n\r\n")
+        _too_large(*await _raw_response(reader))
+    finally:
+        writer.close()
+    # announced larger than anything worth reading: answered at once, then closed
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        head = f"POST /api/posts HTTP/1.1\r\nHost: x\r\nContent-Length: {10**10}\r\n"
+        await _raw_request(writer, head, b"z" * 1_000_000)
+        status, headers, body = await _raw_response(reader)
+        _too_large(status, headers, body)
+        assert headers["connection"] == "close"
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed, not reset
+    finally:
+        writer.close()

@@ -100,10 +100,9 @@ async def test_a_browsers_offer_of_permessage_deflate_is_declined(serve_app: Ser
     running = await serve_app(app_settings(session={"store": "memory"}))
     browser = await running.login("alice")
     headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
-    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
     async with (
         aiohttp.ClientSession() as http,
-        http.ws_connect(url, headers=headers, compress=15) as ws,
+        http.ws_connect(engine_io_url(running), headers=headers, compress=15) as ws,
     ):
         assert "Sec-WebSocket-Extensions" not in ws._response.headers
         assert ws.compress == 0
@@ -112,6 +111,50 @@ async def test_a_browsers_offer_of_permessage_deflate_is_declined(serve_app: Ser
         while (answer := await ws.receive_str(timeout=5)).startswith("42"):
             pass  # an event queued before the connect answer
         assert answer.startswith("40")
+
+
+def engine_io_url(running: Running) -> str:
+    return running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+
+
+async def test_a_refused_connect_closes_its_engine_io_connection(serve_app: ServeApp) -> None:
+    """Before: the Engine.IO connection stayed open (300 of them held 56 MB for a minute)."""
+    running = await serve_app(app_settings(session={"store": "memory"}))
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(engine_io_url(running)) as ws,  # no session cookie
+    ):
+        assert (await ws.receive_str(timeout=5)).startswith("0")
+        await ws.send_str("40")
+        refusal = await ws.receive_str(timeout=5)
+        assert refusal.startswith("44") and "unauthorized" in refusal
+        closing = await ws.receive(timeout=5)
+        if closing.type == aiohttp.WSMsgType.TEXT:
+            assert closing.data == "1"  # Engine.IO's close packet, then the close itself
+            closing = await ws.receive(timeout=5)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    await eventually(lambda: not running.app.sio.connections_from)
+
+
+async def test_open_connections_per_address_are_capped(serve_app: ServeApp) -> None:
+    running = await serve_app(
+        app_settings(session={"store": "memory"}, socketio={"max_connections_per_address": 3})
+    )
+    async with aiohttp.ClientSession() as http:
+        held = [await http.ws_connect(engine_io_url(running)) for _ in range(3)]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(engine_io_url(running))
+        assert refused.value.status == 429
+        polling = running.url + "/socket.io/?EIO=4&transport=polling"
+        async with http.get(polling) as response:
+            assert response.status == 429
+            assert (await response.json())["error"]["code"] == "too_many_connections"
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+        await held.pop().close()
+        await eventually(lambda: sum(running.app.sio.connections_from.values()) == 2)
+        held.append(await http.ws_connect(engine_io_url(running)))  # room again
+        for ws in held:
+            await ws.close()
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

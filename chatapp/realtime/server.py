@@ -8,6 +8,7 @@ emits to every process, and presence and control orders live on that Redis.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -66,6 +67,10 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
       marks a socket connected only after its connect handler returns; until
       then it cannot be disconnected).
     - A frame it cannot decode ends its connection with one log line.
+    - A refused connect closes its Engine.IO connection: python-socketio keeps it
+      open for another namespace, and a client that never asks holds server
+      memory until it leaves. Open connections are counted per client address,
+      for the transport handler's cap.
 
     These override three methods of python-socketio 5.x's AsyncServer
     (`_handle_event_internal`, `_handle_connect`, `_handle_eio_message`);
@@ -74,6 +79,23 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
 
     #: Set by whoever owns the sockets (build_realtime: the registry).
     on_connected: Callable[[str], Awaitable[None]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections_from: Counter[str] = Counter()  # open Engine.IO connections
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        await super()._handle_eio_connect(eio_sid, environ)
+        self.connections_from[client_address(environ)] += 1
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        environ = self.environ.get(eio_sid)
+        await super()._handle_eio_disconnect(eio_sid, reason)
+        if environ is not None:
+            address = client_address(environ)
+            self.connections_from[address] -= 1
+            if self.connections_from[address] <= 0:
+                del self.connections_from[address]
 
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: Any, namespace: str, id: Any
@@ -105,6 +127,13 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
         if sid is not None and self.manager.is_connected(sid, namespace):
             await self.on_connected(sid)
+        else:  # refused: closed once the refusal is out (over polling, once it is fetched)
+            self.start_background_task(self.eio.disconnect, eio_sid)
+
+
+def client_address(environ: dict[str, Any]) -> str:
+    """The client's address as Tornado saw it (the forwarded one behind a proxy)."""
+    return str(environ["tornado.handler"].request.remote_ip)
 
 
 def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:

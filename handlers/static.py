@@ -1,0 +1,28 @@
+"""Static files (the app's and the vendored Socket.IO client): errors in the error shape.
+
+Tornado's StaticFileHandler answers a missing file with an HTML page and no
+`nosniff`; here a 404 or 403 is the contract's JSON error, and every answer,
+file or error, carries `X-Content-Type-Options: nosniff`.
+"""
+
+from __future__ import annotations
+
+import json
+from http.client import responses
+from typing import Any
+
+from tornado.web import StaticFileHandler
+
+from chatapp.errors import Answer
+from handlers.base import HTTP_ERROR_CODES
+
+
+class StaticFiles(StaticFileHandler):
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        code = HTTP_ERROR_CODES.get(status_code, "error")
+        answer = Answer(status_code, code, responses.get(status_code, "error").lower())
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(answer.body()))
