@@ -152,6 +152,8 @@ async def main(args: argparse.Namespace) -> None:
                 settings = (
                     f"[session]\nstore = memory\n[database]\nurl = {database}\n"
                     "[accounts]\nbcrypt_cost = 4\n[socketio]\nevents_per_second = 1000\n"
+                    # one author posts back to back, friends are made in bulk: no budgets
+                    "[limits]\nposts_per_minute = 100000\nfriend_actions_per_minute = 100000\n"
                 )
                 app = AppProcess(root / name, settings)
                 try:

@@ -19,10 +19,13 @@ from tornado import httputil
 from tornado.ioloop import PeriodicCallback
 from tornado.log import access_log
 
+from chatapp.accounts.redis_throttle import RedisThrottle
 from chatapp.accounts.service import Accounts
+from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
 from chatapp.backends import (
     build_database,
     build_session_store,
+    connect_redis,
     open_database,
     open_session_store,
     redacted,
@@ -30,6 +33,7 @@ from chatapp.backends import (
 )
 from chatapp.body_limit import DRAIN_FACTOR, BodyLimit
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
+from chatapp.ratelimit import WriteLimits
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import build_realtime
 from chatapp.sessions.cookie_secret import check_previous_secrets, resolve_cookie_secret
@@ -45,6 +49,18 @@ ROOT = Path(__file__).resolve().parent.parent
 #: /healthz answers within this, whatever the backends' own timeouts.
 HEALTH_CHECK_LIMIT = 3.0
 _SID = re.compile(r"([?&]sid=)[^&]*")
+
+
+def build_login_throttle(config: Settings) -> LoginThrottle:
+    """In Redis when one is configured (the session store's, else the message queue's),
+    so every process counts every failure; else in this process's memory."""
+    if config.session.store == "redis":
+        url = config.redis.url
+    elif config.socketio.message_queue:
+        url = config.socketio.message_queue
+    else:
+        return MemoryThrottle()
+    return RedisThrottle(connect_redis(url, config.redis.timeout), config.redis.prefix)
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
@@ -85,8 +101,11 @@ class ChatApp(tornado.web.Application):
         self.sockets = build_realtime(config, self.origins)
         self.sio = self.sockets.sio
         self.db = build_database(config)
-        self.accounts = Accounts(self.db, bcrypt_cost=config.accounts.bcrypt_cost)
+        self.accounts = Accounts(
+            self.db, bcrypt_cost=config.accounts.bcrypt_cost, throttle=build_login_throttle(config)
+        )
         self.social = Social(self.db, self.sockets)
+        self.limits = WriteLimits(config.limits)
         self.sockets.audience = self.db.friend_ids  # presence goes to friends
         self.sockets.profile = self.social.profile
         self.cookies = SessionCookies(
@@ -169,6 +188,7 @@ class ChatApp(tornado.web.Application):
         await self.sio.shutdown()
         await self.sockets.stop()
         await self.store.close()
+        await self.accounts.throttle.close()
         await self.db.close()
 
     async def health(self) -> dict[str, Any]:

@@ -123,7 +123,8 @@ def _redis(settings: Settings, namespace: str | None) -> SessionStore:
     from stores.redis import RedisSessionStore
 
     client = connect_redis(settings.redis.url, settings.redis.timeout)
-    return RedisSessionStore(client, prefix=f"{namespace or 'chatapp'}:", **_timeouts(settings))
+    prefix = f"{namespace}:" if namespace else settings.redis.prefix
+    return RedisSessionStore(client, prefix=prefix, **_timeouts(settings))
 
 
 def _timeouts(settings: Settings) -> dict[str, float]:

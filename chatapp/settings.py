@@ -165,6 +165,9 @@ class MongoSettings(Section):
 class RedisSettings(Section):
     url: Annotated[str, _url("redis://", "rediss://", "unix://")] = "redis://127.0.0.1:6379/0"
     timeout: Duration = Field(default=2, gt=0)
+    #: Every key chatapp's session store and login throttle write starts with it,
+    #: so several apps can share one Redis (connect-redis's `prefix`).
+    prefix: str = Field(default="chatapp:", pattern=r"^[A-Za-z0-9_.:{}-]{1,64}$")
 
 
 class SocketIOSettings(Section):
@@ -202,6 +205,19 @@ class SocketIOSettings(Section):
         return origins
 
 
+class LimitSettings(Section):
+    """What one user may write per minute (each also at once), over HTTP and sockets
+    alike, counted in each process; and how many anonymous sessions one address may
+    start per minute. Past a limit: 429 `rate_limited` with Retry-After (an ok:false
+    ack on a socket)."""
+
+    posts_per_minute: int = Field(default=10, gt=0)
+    comments_per_minute: int = Field(default=30, gt=0)
+    friend_actions_per_minute: int = Field(default=20, gt=0)
+    messages_per_minute: int = Field(default=60, gt=0)
+    anonymous_sessions_per_minute: int = Field(default=20, gt=0)
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     session: SessionSettings = SessionSettings()
@@ -210,6 +226,7 @@ class Settings(Section):
     mongodb: MongoSettings = MongoSettings()
     redis: RedisSettings = RedisSettings()
     socketio: SocketIOSettings = SocketIOSettings()
+    limits: LimitSettings = LimitSettings()
 
     def changed(self, **sections: Mapping[str, Any]) -> Settings:
         """These settings with some keys changed (section -> key -> value), checked again.

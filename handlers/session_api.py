@@ -24,7 +24,10 @@ class PrefsHandler(ApiHandler):
     """Prefs belong to the session, not the user: another login has its own."""
 
     async def put(self) -> None:
-        self.send_json({"prefs": set_prefs(self.session, self.body(Prefs))})
+        prefs = self.body(Prefs)
+        if self.session.id is None:  # an anonymous visitor's first write stores a session
+            self.application.limits.anonymous_sessions.spend(self.request.remote_ip or "")
+        self.send_json({"prefs": set_prefs(self.session, prefs)})
 
 
 class LogoutHandler(ApiHandler):

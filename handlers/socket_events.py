@@ -20,8 +20,8 @@ from socketio.exceptions import ConnectionRefusedError
 from chatapp import schemas
 from chatapp.app import ChatApp
 from chatapp.errors import ApiError, answer_for, is_expected
+from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
-from chatapp.realtime.ratelimit import TokenBucket
 from chatapp.realtime.registry import LocalSocket
 from chatapp.schemas import ChatMessage, Model, Nothing, Prefs, Rename
 from chatapp.sessions.cookies import COOKIE_NAME
@@ -177,7 +177,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def chat_send(self, event: Event) -> Ack:
         chat = event.parse(ChatMessage)
-        message = await self.app.social.message(
-            await event.user(), chat.to, chat.text, skip_sid=event.sid
-        )
+        sender = await event.user()
+        self.app.limits.messages.spend(sender.id)
+        message = await self.app.social.message(sender, chat.to, chat.text, skip_sid=event.sid)
         return {"message": message.public()}

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 class MemorySessionStore(SessionStore):
-    """At most `max_sessions`; when full, the expired go first, then the least recently used."""
+    """At most `max_sessions`. When full, the expired go first, then the least recently
+    used anonymous session, and only when there is none the least recently used login:
+    visitors who never logged in cannot push a logged-in user out."""
 
     name = "memory"
 
@@ -33,6 +35,7 @@ class MemorySessionStore(SessionStore):
         self.max_sessions = max_sessions
         # Least recently used first: reads, touches and saves move a session to the end.
         self._sessions: OrderedDict[str, StoredSession] = OrderedDict()
+        self._anonymous: OrderedDict[str, None] = OrderedDict()  # the same order, no user
         self._by_user: dict[str, set[str]] = {}
         log.warning(
             "memory session store: sessions live in this one process and are lost on "
@@ -46,7 +49,7 @@ class MemorySessionStore(SessionStore):
         stored = self._live(session_id, time.time())
         if stored is None:
             return None
-        self._sessions.move_to_end(session_id)
+        self._used(session_id)
         return replace(stored, data=dict(stored.data))
 
     async def _insert(self, stored: StoredSession) -> None:
@@ -55,12 +58,14 @@ class MemorySessionStore(SessionStore):
         if len(self._sessions) >= self.max_sessions:
             self._sweep(time.time())
         while len(self._sessions) >= self.max_sessions:
-            evicted, _ = self._sessions.popitem(last=False)
-            self._unindex(evicted)
+            evicted = next(iter(self._anonymous), None) or next(iter(self._sessions))
             log.warning(
-                "memory session store full (%d sessions): evicted the least recently used",
+                "memory session store full (%d sessions): evicted the least recently used %s",
                 self.max_sessions,
+                "anonymous session" if evicted in self._anonymous else "login",
             )
+            self._unindex(evicted)
+            del self._sessions[evicted]
         self._sessions[stored.id] = replace(stored, data=dict(stored.data))
         self._index(stored)
 
@@ -75,7 +80,7 @@ class MemorySessionStore(SessionStore):
             self._apply_in_place(stored, changes, base_revision, now)
         finally:
             self._index(stored)
-        self._sessions.move_to_end(session_id)
+        self._used(session_id)
         return replace(stored, data=dict(stored.data))
 
     async def _touch(self, session_id: str, now: float) -> float | None:
@@ -83,7 +88,7 @@ class MemorySessionStore(SessionStore):
         if stored is None:
             return None
         stored.expires_at = self._expiry_from(now, stored.deadline)
-        self._sessions.move_to_end(session_id)
+        self._used(session_id)
         return stored.expires_at
 
     async def _delete(self, session_id: str) -> None:
@@ -111,12 +116,20 @@ class MemorySessionStore(SessionStore):
             return None
         return stored
 
+    def _used(self, session_id: str) -> None:
+        self._sessions.move_to_end(session_id)
+        if session_id in self._anonymous:
+            self._anonymous.move_to_end(session_id)
+
     def _index(self, stored: StoredSession) -> None:
         user_id = stored.user_id
-        if user_id is not None:
+        if user_id is None:
+            self._anonymous[stored.id] = None
+        else:
             self._by_user.setdefault(user_id, set()).add(stored.id)
 
     def _unindex(self, session_id: str) -> None:
+        self._anonymous.pop(session_id, None)
         stored = self._sessions.get(session_id)
         user_id = stored.user_id if stored else None
         if user_id is None:

@@ -216,13 +216,16 @@ def unique(name: str) -> str:
 
 
 def app_settings(**sections: Any) -> Settings:
-    """Settings for a test app: a fixed secret and short heartbeats, then `sections`.
+    """Settings for a test app: a fixed secret, short heartbeats, its own Redis keys,
+    then `sections`.
 
     Short heartbeats, because a polling client that closes waits for its
     pending GET until the ping timeout (see `leave`).
     """
     defaults = Settings().changed(
         server={"cookie_secret": SECRET},
+        # Apps of many tests share one Redis: each (or each cluster) keys its own.
+        redis={"prefix": f"t{uuid.uuid4().hex[:12]}:"},
         socketio={"ping_interval": 0.5, "ping_timeout": 1},
         accounts={"bcrypt_cost": 4},  # fast hashes; 12 in production
     )

@@ -8,7 +8,7 @@ does the same with real run.py processes.)
 
 from __future__ import annotations
 
-from tests.apps import Cluster, Running, leave, unique
+from tests.apps import PASSWORD, Cluster, Running, leave, unique
 from tests.helpers import arrived, call, disconnected, eventually
 
 
@@ -67,3 +67,20 @@ async def test_presence_counts_tabs_in_every_process(cluster: Cluster) -> None:
 
 async def _count(running: Running, user_id: str, count: int) -> bool:
     return await running.app.sockets.socket_count(user_id) == count
+
+
+async def test_failed_logins_count_in_every_process(cluster: Cluster) -> None:
+    """Before: each process kept its own counts, so N processes allowed N times the guesses."""
+    first, second = await cluster()
+    await first.member("alice")
+
+    async def log_in(app: Running, password: str) -> int:
+        response = await app.browser().request(
+            "POST", "/api/login", {"username": "alice", "password": password}
+        )
+        return response.code
+
+    codes = [await log_in((first, second)[n % 2], "wrong-password") for n in range(10)]
+    assert codes == [401] * 10  # five failures in each process
+    assert await log_in(first, PASSWORD) == 429  # counted together: throttled in both
+    assert await log_in(second, PASSWORD) == 429

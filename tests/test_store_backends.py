@@ -133,6 +133,24 @@ async def test_a_full_memory_store_evicts_the_expired_first_then_the_least_recen
     assert await short.load(fresh) is not None
 
 
+async def test_a_full_memory_store_evicts_anonymous_sessions_before_any_login() -> None:
+    """Before: 60 anonymous sessions from one client pushed a logged-in user out."""
+    store = MemorySessionStore(max_sessions=3, idle_timeout=60, absolute_timeout=3600)
+    login = new_id()
+    await store.create(login, {"user_id": "alice"})  # the least recently used of all
+    anonymous = [new_id() for _ in range(60)]
+    for sid in anonymous:
+        await store.create(sid, {"pref:theme": "dark"})
+    assert await store.load(login) is not None
+    assert [await store.load(sid) is not None for sid in anonymous[-2:]] == [True, True]
+    assert len(store) == 3
+    # logged in meanwhile (no longer anonymous): kept as a login
+    await store.save(anonymous[-1], {"user_id": "bob"}, base_revision=None)
+    for _ in range(5):
+        await store.create(new_id(), {})
+    assert await store.load(anonymous[-1]) is not None and await store.load(login) is not None
+
+
 def test_the_memory_store_says_it_is_for_one_process(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="stores.memory"):
         MemorySessionStore(**TIMEOUTS)

@@ -6,17 +6,19 @@ import asyncio
 
 import bcrypt
 
-from chatapp.accounts.throttle import LoginThrottle
+from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
 from chatapp.errors import ApiError
 from chatapp.social.base import Database, UsernameTaken
 from chatapp.social.models import User
 
 
 class Accounts:
-    def __init__(self, db: Database, *, bcrypt_cost: int) -> None:
+    def __init__(
+        self, db: Database, *, bcrypt_cost: int, throttle: LoginThrottle | None = None
+    ) -> None:
         self.db = db
         self.bcrypt_cost = bcrypt_cost
-        self.throttle = LoginThrottle()
+        self.throttle = throttle if throttle is not None else MemoryThrottle()
         self._dummy_hash: bytes | None = None
 
     async def user(self, user_id: str | None) -> User | None:
@@ -39,15 +41,15 @@ class Accounts:
         check (a dummy hash for an unknown user), so their timing does not
         tell which; a success clears the count.
         """
-        wait = self.throttle.retry_after(username, address)
+        wait = await self.throttle.retry_after(username, address)
         if wait:
             raise ThrottledLogin(wait)
         account = await self.db.account(username)
         stored = account.password_hash.encode() if account else await self._dummy()
         if await self._check(password, stored) and account is not None:
-            self.throttle.succeeded(username, address)
+            await self.throttle.succeeded(username, address)
             return account.user
-        self.throttle.failed(username, address)
+        await self.throttle.failed(username, address)
         raise ApiError(401, "bad_credentials", "wrong username or password")
 
     async def change_password(self, user: User, current: str, new: str, address: str) -> None:

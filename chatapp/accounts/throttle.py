@@ -9,12 +9,14 @@ counted. The username lock is per address, so failures from one address
 never lock the user out elsewhere; its length doubles with each further
 failure there, from 30 s to at most 15 minutes.
 
-Kept in this process's memory, bounded in size: with several processes each
-keeps its own counts (issue: counts in Redis when one is configured).
+Two backends behind one interface: this process's memory (bounded in size),
+and Redis (chatapp.accounts.redis_throttle) whenever a Redis is configured, so
+that N processes do not allow N times the guesses.
 """
 
 from __future__ import annotations
 
+import abc
 import time
 from collections import OrderedDict, deque
 
@@ -26,26 +28,45 @@ LONGEST_LOCKOUT = 15 * 60.0
 MAX_TRACKED = 100_000
 
 
-class LoginThrottle:
+def wait_for(failures: int, last: float, recent: list[float], now: float) -> int:
+    """Seconds before the next attempt (0: now), from the pair's failures in a row,
+    the time of the last, and the address's failure times within the window."""
+    wait = 0.0
+    if failures >= USERNAME_FAILURES:
+        lockout = min(FIRST_LOCKOUT * 2 ** (failures - USERNAME_FAILURES), LONGEST_LOCKOUT)
+        wait = last + lockout - now
+    if len(recent) >= ADDRESS_FAILURES:
+        wait = max(wait, min(recent) + ADDRESS_WINDOW - now)
+    return max(0, int(wait + 0.999))
+
+
+class LoginThrottle(abc.ABC):
+    @abc.abstractmethod
+    async def retry_after(self, username: str, address: str) -> int:
+        """Seconds to wait before this login may be tried; 0 when it may be now."""
+
+    @abc.abstractmethod
+    async def failed(self, username: str, address: str) -> None: ...
+
+    @abc.abstractmethod
+    async def succeeded(self, username: str, address: str) -> None: ...
+
+    async def close(self) -> None:
+        """Release connections, if any."""
+
+
+class MemoryThrottle(LoginThrottle):
     def __init__(self) -> None:
         # (username, address) -> (failures in a row, time of the last)
         self._pairs: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
         self._addresses: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def retry_after(self, username: str, address: str) -> int:
-        """Seconds to wait before this login may be tried; 0 when it may be now."""
+    async def retry_after(self, username: str, address: str) -> int:
         now = time.monotonic()
-        wait = 0.0
         failures, last = self._pairs.get((username, address), (0, 0.0))
-        if failures >= USERNAME_FAILURES:
-            lockout = min(FIRST_LOCKOUT * 2 ** (failures - USERNAME_FAILURES), LONGEST_LOCKOUT)
-            wait = last + lockout - now
-        recent = self._recent(address, now)
-        if len(recent) >= ADDRESS_FAILURES:
-            wait = max(wait, recent[0] + ADDRESS_WINDOW - now)
-        return max(0, int(wait + 0.999))
+        return wait_for(failures, last, list(self._recent(address, now)), now)
 
-    def failed(self, username: str, address: str) -> None:
+    async def failed(self, username: str, address: str) -> None:
         now = time.monotonic()
         failures, _ = self._pairs.pop((username, address), (0, 0.0))
         self._pairs[(username, address)] = (failures + 1, now)
@@ -58,7 +79,7 @@ class LoginThrottle:
         while len(self._addresses) > MAX_TRACKED:
             self._addresses.popitem(last=False)
 
-    def succeeded(self, username: str, address: str) -> None:
+    async def succeeded(self, username: str, address: str) -> None:
         self._pairs.pop((username, address), None)
 
     def _recent(self, address: str, now: float) -> deque[float]:

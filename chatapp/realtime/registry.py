@@ -28,10 +28,10 @@ from typing import Any
 
 import socketio
 
+from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.control import Control, Order
 from chatapp.realtime.presence import Presence
-from chatapp.realtime.ratelimit import TokenBucket
 from chatapp.times import iso_epoch
 from stores.base import SessionStore
 

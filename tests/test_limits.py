@@ -1,0 +1,84 @@
+"""Write budgets: per user over both transports, per address for new anonymous sessions.
+
+The defaults are in chatapp.settings.LimitSettings; these tests set small ones.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tornado.httpclient import HTTPResponse
+
+from tests.apps import Running, ServeApp, app_settings, leave
+from tests.client import Browser, body
+from tests.helpers import call
+
+
+@pytest.fixture
+async def running(serve_app: ServeApp) -> Running:
+    limits = {
+        "anonymous_sessions_per_minute": 3,
+        "friend_actions_per_minute": 5,
+        "posts_per_minute": 2,
+        "comments_per_minute": 2,
+        "messages_per_minute": 2,
+    }
+    return await serve_app(
+        app_settings(session={"store": "memory"}, server={"behind_proxy": True}, limits=limits)
+    )
+
+
+def assert_limited(response: HTTPResponse) -> None:
+    assert response.code == 429, response.body
+    assert body(response)["error"]["code"] == "rate_limited"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_one_address_may_start_only_so_many_anonymous_sessions(running: Running) -> None:
+    """Before: one client stored about 550 sessions a second through anonymous prefs."""
+
+    async def prefs(browser: Browser, address: str) -> HTTPResponse:
+        headers = {"X-Forwarded-For": address}
+        return await browser.request("PUT", "/api/prefs", {"theme": "dark"}, headers=headers)
+
+    first = running.browser()
+    for browser in (first, running.browser(), running.browser()):
+        assert (await prefs(browser, "203.0.113.7")).code == 200
+    assert_limited(await prefs(running.browser(), "203.0.113.7"))
+    assert len(running.store) == 3  # type: ignore[arg-type]  # nothing stored for the refusal
+    assert (await prefs(first, "203.0.113.7")).code == 200  # not new: no budget spent
+    assert (await prefs(running.browser(), "198.51.100.1")).code == 200
+
+
+async def test_friend_request_churn_is_limited(running: Running) -> None:
+    """Before: 200 send-and-cancel cycles in 1.2 s left the victim 200 notifications."""
+    dave, carol = await running.member("dave"), await running.member("carol")
+    answers = []
+    for _ in range(10):
+        answers.append((await dave.request("POST", "/api/friends/carol")).code)
+        answers.append((await dave.request("DELETE", "/api/friends/carol")).code)
+    assert answers[:5] == [200, 204, 200, 204, 200]
+    assert set(answers[5:]) == {429}
+    assert_limited(await dave.request("POST", "/api/friends/carol"))
+    assert body(await carol.request("GET", "/api/notifications"))["unread"] <= 3
+
+
+async def test_posts_comments_and_messages_are_limited_over_both_transports(
+    running: Running,
+) -> None:
+    alice, bob = await running.member("alice"), await running.member("bob")
+    await alice.request("POST", "/api/friends/bob")
+    await bob.request("POST", "/api/friends/alice")
+    posts = [await alice.request("POST", "/api/posts", {"text": f"p{n}"}) for n in range(3)]
+    assert [p.code for p in posts[:2]] == [201, 201]
+    assert_limited(posts[2])
+    post_id = body(posts[0])["post"]["id"]
+    path = f"/api/posts/{post_id}/comments"
+    comments = [await bob.request("POST", path, {"text": f"c{n}"}) for n in range(3)]
+    assert [c.code for c in comments[:2]] == [201, 201]
+    assert_limited(comments[2])
+    tab = await running.socket(alice)
+    acks = [await call(tab, "chat:send", {"to": "bob", "text": f"m{n}"}) for n in range(3)]
+    assert [a["ok"] for a in acks] == [True, True, False]
+    assert acks[2]["error"]["code"] == "rate_limited"
+    assert tab.connected  # refused, not dropped
+    await leave(tab)
