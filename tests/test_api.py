@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import pytest
 
 from chatapp.sessions.cookies import COOKIE_NAME
@@ -82,7 +83,7 @@ async def test_sign_up_logs_in_and_refuses_bad_or_taken_names(running: Running) 
         ({"username": "al ice", "password": PASSWORD}, 400, "invalid_username"),
         ({"username": 5, "password": PASSWORD}, 400, "invalid_username"),
         ({"username": "bobby", "password": "short"}, 400, "weak_password"),
-        ({"username": "bobby", "password": "é" * 37}, 400, "password_too_long"),
+        ({"username": "bobby", "password": "x" * 1025}, 400, "password_too_long"),
         ({"username": "bobby", "password": PASSWORD, "admin": True}, 400, "unknown_field"),
         ({"username": "bobby"}, 400, "missing_field"),
         (
@@ -121,6 +122,29 @@ async def test_login_answers_alike_for_unknown_users_and_wrong_passwords(
     assert state["authenticated"] and state["prefs"] == {"theme": "dark"}
     response = await browser.request("POST", "/api/login", {"username": ["x"], "password": 1})
     assert response.code == 400
+
+
+async def test_long_passwords_count_in_full(running: Running) -> None:
+    """Before: over 72 bytes was `400 password_too_long`; 64 x "é" could not sign up."""
+    for n, password in enumerate(["a" * 72, "b" * 73, "c" * 128, "é" * 64, "d" * 1024]):
+        username = f"long{n}"
+        signup = {"username": username, "password": password}
+        assert (await running.browser().request("POST", "/api/signup", signup)).code == 201
+        assert (await running.browser().request("POST", "/api/login", signup)).code == 200
+    # bcrypt alone would read only the first 72 bytes: here the 73rd counts
+    prefix = {"username": "long1", "password": "b" * 72}
+    assert (await running.browser().request("POST", "/api/login", prefix)).code == 401
+
+
+async def test_a_hash_of_the_old_scheme_verifies_and_is_replaced(running: Running) -> None:
+    legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    user = await running.app.db.create_user("elder", "Elder", legacy)
+    credentials = {"username": "elder", "password": PASSWORD}
+    assert (await running.browser().request("POST", "/api/login", credentials)).code == 200
+    account = await running.app.db.account("elder")
+    assert account is not None and account.user == user
+    assert account.password_hash.startswith("bcrypt-sha256$")  # upgraded on login
+    assert (await running.browser().request("POST", "/api/login", credentials)).code == 200
 
 
 async def test_a_throttled_login_is_refused_right_or_wrong_without_checking_it(

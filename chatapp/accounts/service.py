@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import bcrypt
-
+from chatapp.accounts.passwords import check_password, hash_password, is_current
 from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
 from chatapp.errors import ApiError
 from chatapp.social.base import Database, UsernameTaken
@@ -19,7 +16,7 @@ class Accounts:
         self.db = db
         self.bcrypt_cost = bcrypt_cost
         self.throttle = throttle if throttle is not None else MemoryThrottle()
-        self._dummy_hash: bytes | None = None
+        self._dummy_hash: str | None = None
 
     async def user(self, user_id: str | None) -> User | None:
         """The user a session names (by id), as the data layer has them now."""
@@ -27,9 +24,9 @@ class Accounts:
 
     async def sign_up(self, username: str, password: str, display_name: str) -> User:
         """A new user (already validated input); 409 if the username is taken."""
-        hashed = await self._hash(password)
+        hashed = await hash_password(password, self.bcrypt_cost)
         try:
-            return await self.db.create_user(username, display_name, hashed.decode())
+            return await self.db.create_user(username, display_name, hashed)
         except UsernameTaken:
             raise ApiError(409, "username_taken", "that username is taken") from None
 
@@ -39,15 +36,19 @@ class Accounts:
         A throttled attempt is refused (429) before anything else, its password
         unchecked, right or wrong. Otherwise both failures cost one bcrypt
         check (a dummy hash for an unknown user), so their timing does not
-        tell which; a success clears the count.
+        tell which; a success clears the count, and replaces a hash of the old
+        scheme (chatapp.accounts.passwords) with one of the current.
         """
         wait = await self.throttle.retry_after(username, address)
         if wait:
             raise ThrottledLogin(wait)
         account = await self.db.account(username)
-        stored = account.password_hash.encode() if account else await self._dummy()
-        if await self._check(password, stored) and account is not None:
+        stored = account.password_hash if account else await self._dummy()
+        if await check_password(password, stored) and account is not None:
             await self.throttle.succeeded(username, address)
+            if not is_current(stored):
+                hashed = await hash_password(password, self.bcrypt_cost)
+                await self.db.set_password_hash(account.user.id, hashed)
             return account.user
         await self.throttle.failed(username, address)
         raise ApiError(401, "bad_credentials", "wrong username or password")
@@ -58,26 +59,11 @@ class Accounts:
         A wrong current password is 401 bad_credentials and counts as a failed login.
         """
         await self.log_in(user.username, current, address)
-        hashed = await self._hash(new)
-        await self.db.set_password_hash(user.id, hashed.decode())
+        await self.db.set_password_hash(user.id, await hash_password(new, self.bcrypt_cost))
 
-    async def _hash(self, password: str) -> bytes:
-        salt = bcrypt.gensalt(self.bcrypt_cost)
-        return await asyncio.get_running_loop().run_in_executor(
-            None, bcrypt.hashpw, password.encode(), salt
-        )
-
-    async def _check(self, password: str, hashed: bytes) -> bool:
-        candidate = password.encode()
-        if len(candidate) > 72:  # bcrypt 5 raises on longer input; no such password exists
-            return False
-        return await asyncio.get_running_loop().run_in_executor(
-            None, bcrypt.checkpw, candidate, hashed
-        )
-
-    async def _dummy(self) -> bytes:
+    async def _dummy(self) -> str:
         if self._dummy_hash is None:
-            self._dummy_hash = await self._hash("dummy password for timing")
+            self._dummy_hash = await hash_password("dummy password for timing", self.bcrypt_cost)
         return self._dummy_hash
 
 
