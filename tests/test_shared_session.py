@@ -16,8 +16,10 @@ import pytest
 import socketio
 
 from chatapp.sessions.cookies import COOKIE_NAME
+from chatapp.sessions.session import Session, new_session_id
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
+from stores.memory import MemorySessionStore
 from tests.apps import Running, StartApp, leave
 from tests.client import Browser, body
 from tests.helpers import barrier, call, eventually
@@ -90,6 +92,23 @@ async def test_a_socket_write_costs_one_read_and_one_write_renewal_included(
     assert (await call(client, "session:get"))["ok"] is True
     assert counter.calls == ["load", "save"]  # a due renewal of a login also moves last_seen
     await leave(client)
+
+
+async def test_committing_twice_in_one_request_renews_once() -> None:
+    """`session:get` commits early (its answer names the renewed expiry); the final commit
+    renewed again when touch_interval had passed meanwhile: a second write (seen in CI)."""
+    store = MemorySessionStore(idle_timeout=60, absolute_timeout=3600)
+    record = await store.create(new_session_id(), {"user_id": "alice"})
+    await asyncio.sleep(0.03)
+    session = Session(store, record, touch_interval=0.01)
+    counter = CountingStore(store)
+    await session.commit()
+    await asyncio.sleep(0.03)  # due again by the clock
+    await session.commit()
+    assert counter.calls == ["save"]
+    session["pref:theme"] = "dark"
+    await session.commit()
+    assert counter.calls == ["save", "save"]  # what is written later is still saved
 
 
 @pytest.mark.parametrize("name", ["disconnect", "connect", "connect_error", "disconnecting"])

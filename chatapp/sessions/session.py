@@ -95,6 +95,9 @@ class Session(MutableMapping[str, Any]):
         self._data: dict[str, Any] = dict(record.data) if record else {}
         #: What this request wrote, in order: (key, value or DELETED) pairs and edits.
         self._writes: list[tuple[str, Any] | Edit] = []
+        #: Renewal is considered once per request: a handler that commits early (to
+        #: answer with the renewed expiry) is not renewed again by the final commit.
+        self._renewal_considered = False
         #: True once the id changed (created, regenerated) and the cookie must be sent.
         self.id_changed = False
         #: True once destroyed; the cookie must be cleared.
@@ -155,12 +158,15 @@ class Session(MutableMapping[str, Any]):
     async def commit(self) -> None:
         """End of a request or socket event: save what was written, else renew if due.
 
-        At most one store write. Raises SessionGone if the session ended
-        meanwhile, SessionConflict only if an edit lost `SAVE_ATTEMPTS` times.
+        At most one store write, renewal included, however often it is called in
+        one request (a later call saves only what was written since). Raises
+        SessionGone if the session ended meanwhile, SessionConflict only if an
+        edit lost `SAVE_ATTEMPTS` times.
         """
-        if self.user_id is not None and self._renewal_due():
+        renew, self._renewal_considered = not self._renewal_considered, True
+        if renew and self.user_id is not None and self._renewal_due():
             self[SEEN_KEY] = time.time()  # the save renews the expiry: still one write
-        if not await self.save():
+        if not await self.save() and renew:
             await self.renew_if_due()
 
     async def save(self) -> bool:
