@@ -54,7 +54,7 @@ RESERVED_EVENTS = frozenset(
 
 
 class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server with four dispatch rules it lacks.
+    """python-socketio's server with five dispatch rules it lacks.
 
     - A client event with a reserved name (`disconnect`, `connect`, ...) is
       refused with an `unknown_event` ack. python-socketio dispatches client
@@ -72,8 +72,9 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
       memory until it leaves. Open connections are counted per client address,
       for the transport handler's cap.
 
-    These override three methods of python-socketio 5.x's AsyncServer
-    (`_handle_event_internal`, `_handle_connect`, `_handle_eio_message`);
+    These override five methods of python-socketio 5.x's AsyncServer
+    (`_handle_event_internal`, `_handle_connect`, `_handle_eio_message`,
+    `_handle_eio_connect`, `_handle_eio_disconnect`);
     tests/test_sockets.py pins them.
     """
 
