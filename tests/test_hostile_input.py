@@ -245,3 +245,34 @@ async def test_an_oversized_body_gets_413_never_a_reset(running: Running) -> Non
         assert await asyncio.wait_for(reader.read(), 10) == b""  # closed, not reset
     finally:
         writer.close()
+
+
+PAGES = ["/", "/friends", "/messages", "/messages/bob", "/notifications", "/settings"]
+
+
+async def test_every_html_answer_carries_the_security_headers(running: Running) -> None:
+    """Pages, the HTML 404s (unknown path, unknown chat partner) and the login pages."""
+    member = await running.member("alice")
+    await running.member("bob")
+    post = body(await member.request("POST", "/api/posts", {"text": "hi"}))["post"]
+    html = {"Accept": "text/html"}
+    answers = [
+        *[(path, await member.request("GET", path, headers=html)) for path in PAGES],
+        ("post", await member.request("GET", f"/posts/{post['id']}", headers=html)),
+        ("unknown path", await member.request("GET", "/no/such/page", headers=html)),
+        ("unknown partner", await member.request("GET", "/messages/nobody", headers=html)),
+        ("login", await running.browser().request("GET", "/login", headers=html)),
+        ("signup", await running.browser().request("GET", "/signup", headers=html)),
+    ]
+    for name, response in answers:
+        assert response.code in (200, 404), (name, response.code)
+        headers = response.headers
+        assert headers["Content-Type"].startswith("text/html"), name
+        policy = headers["Content-Security-Policy"]
+        for rule in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+            assert rule in policy, (name, rule)
+        assert "unsafe-inline" not in policy, name
+        assert headers["X-Content-Type-Options"] == "nosniff", name
+        assert headers["Referrer-Policy"] == "same-origin", name
+        assert b"Traceback" not in response.body, name
+    assert sum(response.code == 404 for _, response in answers) == 2
