@@ -14,7 +14,6 @@ sends drained for a moment (so the close cannot reset the answer away), then clo
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable
 from typing import cast
@@ -87,7 +86,7 @@ class BodyLimit(httputil.HTTPMessageDelegate):
     def _answer(self) -> tuple[httputil.HTTPHeaders, bytes]:
         log.info("413 %s: a body over %d bytes", self.request, self.limit)
         message = f"the request body is larger than {self.limit} bytes"
-        body = json.dumps(Answer(413, "too_large", message).body()).encode()
+        body = Answer(413, "too_large", message).json().encode()
         headers = httputil.HTTPHeaders(
             {
                 "Content-Type": "application/json; charset=UTF-8",

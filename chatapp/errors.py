@@ -7,6 +7,7 @@ false, "error": {...}}`) alike, so an error reads the same on both transports.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,10 @@ class Answer:
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message}}
+
+    def json(self) -> str:
+        """The body as the text of an HTTP answer."""
+        return json.dumps(self.body())
 
     def ack(self) -> dict[str, Any]:
         return {"ok": False, **self.body()}

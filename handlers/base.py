@@ -128,7 +128,7 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_status(answer.status)
         for name, value in answer.headers.items():
             self.set_header(name, value)
-        self.finish(json.dumps(answer.body()))
+        self.finish(answer.json())
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, ApiError):
@@ -163,7 +163,7 @@ class BaseHandler(tornado.web.RequestHandler):
             answer = answer_for(exc)
             self.clear()
             self.set_status(answer.status)
-            chunk = json.dumps(answer.body())
+            chunk = answer.json()
         self._write_session_headers(session)
         await super().finish(chunk)
 

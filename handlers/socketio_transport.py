@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -65,7 +64,7 @@ def socketio_handler(sio: ChatServer, origins: OriginPolicy, max_per_address: in
         def refuse(self, status: int, code: str, message: str) -> None:
             self.set_status(status)
             self.set_header("Content-Type", "application/json; charset=UTF-8")
-            self.finish(json.dumps(Answer(status, code, message).body()))
+            self.finish(Answer(status, code, message).json())
 
         def check_origin(self, origin: str) -> bool:
             return origins.allows(origin, self.request)

@@ -7,7 +7,6 @@ file or error, carries `X-Content-Type-Options: nosniff`.
 
 from __future__ import annotations
 
-import json
 from http.client import responses
 from typing import Any
 
@@ -25,4 +24,4 @@ class StaticFiles(StaticFileHandler):
         code = HTTP_ERROR_CODES.get(status_code, "error")
         answer = Answer(status_code, code, responses.get(status_code, "error").lower())
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(answer.body()))
+        self.finish(answer.json())

@@ -59,6 +59,14 @@ export function el(tag, attributes = {}, ...children) {
 }
 
 export const when = timeElement;
+
+/** True while the person can see this tab: what is on screen then counts as read. */
+export const looking = () => document.visibilityState === "visible";
+
+/** The "load more" cursor after a page: a page older than `current` moves it on; the newest
+ *  page read again (a reconnect) starts it over, as a first load does. */
+export const nextCursor = (current, before, page) =>
+  !before || page.next === null || Number(page.next) < Number(current) ? page.next : current;
 export const me = () => document.getElementById("me")?.dataset.userId;
 setInterval(refreshTimes, 30_000);
 

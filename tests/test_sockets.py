@@ -12,10 +12,19 @@ from tornado.web import create_signed_value
 
 from chatapp.sessions.cookies import COOKIE_NAME
 from tests.apps import SECRET, Running, ServeApp, StartApp, app_settings, leave
-from tests.client import body
+from tests.client import Browser, body
 from tests.helpers import arrived, barrier, call, disconnected, eventually
 
 TRANSPORTS = ["websocket", "polling"]
+
+
+def engine_io_url(running: Running) -> str:
+    """The raw Engine.IO WebSocket endpoint, for tests that speak the protocol by hand."""
+    return running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+
+
+def cookie_header(browser: Browser) -> dict[str, str]:
+    return {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
 
 
 async def _count_is(running: Running, user_id: str, count: int) -> bool:
@@ -80,11 +89,8 @@ async def test_an_origin_differing_only_by_scheme_gets_a_403_at_the_handshake(
     """Before: https://host:port against an http server got a 101 and then silence."""
     running = await start_app()
     browser = await running.login("alice")
-    headers = {
-        "Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}",
-        "Origin": running.url.replace("http://", "https://"),
-    }
-    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    headers = {**cookie_header(browser), "Origin": running.url.replace("http://", "https://")}
+    url = engine_io_url(running)
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await http.ws_connect(url, headers=headers)
@@ -99,7 +105,7 @@ async def test_a_browsers_offer_of_permessage_deflate_is_declined(serve_app: Ser
     """Accepted, it cost about 120 kB of server memory per idle socket (docs/PERFORMANCE.md)."""
     running = await serve_app(app_settings(session={"store": "memory"}))
     browser = await running.login("alice")
-    headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+    headers = cookie_header(browser)
     async with (
         aiohttp.ClientSession() as http,
         http.ws_connect(engine_io_url(running), headers=headers, compress=15) as ws,
@@ -111,10 +117,6 @@ async def test_a_browsers_offer_of_permessage_deflate_is_declined(serve_app: Ser
         while (answer := await ws.receive_str(timeout=5)).startswith("42"):
             pass  # an event queued before the connect answer
         assert answer.startswith("40")
-
-
-def engine_io_url(running: Running) -> str:
-    return running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
 
 
 async def test_a_refused_connect_closes_its_engine_io_connection(serve_app: ServeApp) -> None:
@@ -441,8 +443,7 @@ async def test_malformed_packets_never_take_the_server_down(start_app: StartApp)
     running = await start_app()
     browser = await running.login("alice")
     bystander = await running.socket(browser)
-    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
-    headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+    url, headers = engine_io_url(running), cookie_header(browser)
     async with aiohttp.ClientSession() as http:
         for frames in MALFORMED_FRAMES:
             async with http.ws_connect(url, headers=headers) as raw:
@@ -466,8 +467,7 @@ async def test_a_malformed_socketio_frame_costs_its_connection_and_one_line(
     running = await serve_app(app_settings(session={"store": "memory"}))
     browser = await running.login("alice")
     bystander = await running.socket(browser)
-    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
-    headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+    url, headers = engine_io_url(running), cookie_header(browser)
     async with aiohttp.ClientSession() as http:
         for frame in SOCKETIO_FRAMES:
             async with http.ws_connect(url, headers=headers, max_msg_size=0) as raw:
@@ -494,8 +494,7 @@ async def test_a_shutdown_closes_transports_so_that_clients_come_back(
     tests/test_browser.py restarts a real run.py under an open page."""
     running = await start_app()
     browser = await running.login("alice")
-    url = running.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
-    headers = {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+    url, headers = engine_io_url(running), cookie_header(browser)
     async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as raw:
         assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("0")
         await raw.send_str("40")

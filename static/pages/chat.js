@@ -2,7 +2,8 @@
 // older ones on demand, Enter sends. The conversation in front of the person is read:
 // its messages neither ring the bell nor stay unread.
 import {
-  KeyedList, api, busy, el, emit, handleNotifications, me, onReconnect, showError, socket, when,
+  KeyedList, api, busy, el, emit, handleNotifications, looking, me, nextCursor, onReconnect,
+  showError, socket, when,
 } from "../app.js";
 
 const partner = document.body.dataset.subject;
@@ -24,8 +25,6 @@ function show(message) {
 }
 
 const ours = (message) => message.from.username === partner || message.to.username === partner;
-const looking = () => document.visibilityState === "visible";
-
 /** Everything here is read now; the server tells every tab's bell the new count. A call
  *  while one is on its way runs once more after it (it may cover a newer notification). */
 let reading = false;
@@ -57,7 +56,7 @@ async function load(before) {
     const height = scroller.scrollHeight;
     const follow = !messages.items.size || nearBottom();
     page.messages.forEach(show);
-    if (!before || page.next === null || Number(page.next) < Number(next)) next = page.next;
+    next = nextCursor(next, before, page);
     older.hidden = next === null;
     // Older messages go above without moving what is on screen; the first load opens at the newest.
     if (before) scroller.scrollTop += scroller.scrollHeight - height;

@@ -1,4 +1,6 @@
-import { KeyedList, announce, api, busy, me, onReconnect, showError, socket } from "../app.js";
+import {
+  KeyedList, announce, api, busy, me, nextCursor, onReconnect, showError, socket,
+} from "../app.js";
 import { commentArrived, showPost } from "../posts.js";
 
 const posts = new KeyedList(document.getElementById("posts"));
@@ -17,7 +19,7 @@ async function load(before) {
   try {
     const page = await api("GET", before ? `/api/feed?before=${before}` : "/api/feed");
     page.posts.forEach(show);
-    if (!before || page.next === null || Number(page.next) < Number(next)) next = page.next;
+    next = nextCursor(next, before, page);
     more.hidden = next === null;
     empty.hidden = posts.items.size > 0;
   } catch (error) {

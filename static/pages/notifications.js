@@ -1,8 +1,8 @@
 // Notifications, newest first, each a link to what it is about. What is on screen while the
 // page is looked at is read: marked read on the server, still highlighted here as new.
 import {
-  KeyedList, api, avatar, busy, describe, el, handleNotifications, linkOf, onReconnect,
-  showError, when,
+  KeyedList, api, avatar, busy, describe, el, handleNotifications, linkOf, looking, nextCursor,
+  onReconnect, showError, when,
 } from "../app.js";
 
 const list = new KeyedList(document.getElementById("notifications"));
@@ -18,8 +18,6 @@ function show(n) {
   empty.hidden = true;
 }
 
-const looking = () => document.visibilityState === "visible";
-
 async function markViewed(notifications) {
   const ids = notifications.filter((n) => !n.read).map((n) => n.id);
   if (ids.length && looking()) await api("POST", "/api/notifications/read", { ids });
@@ -29,7 +27,7 @@ async function load(before) {
   try {
     const page = await api("GET", `/api/notifications${before ? `?before=${before}` : ""}`);
     page.notifications.forEach(show);
-    if (!before || page.next === null || Number(page.next) < Number(next)) next = page.next;
+    next = nextCursor(next, before, page);
     more.hidden = next === null;
     empty.hidden = list.items.size > 0;
     await markViewed(page.notifications);
