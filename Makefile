@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup setup-test run test lint bench clean
+.PHONY: setup setup-test run test lint bench bench-setup clean
 
 setup: $(VENV)/.run-installed
 
@@ -39,11 +39,20 @@ lint: setup-test
 	$(BIN)/ruff format --check chatapp handlers stores tests bench run.py
 	$(BIN)/mypy
 
-bench: setup-test
+# The references bench/compare.py measures chatapp against (Node, Flask) and wrk.
+bench-setup: $(VENV)/.bench-installed
+
+$(VENV)/.bench-installed: pyproject.toml bench/reference/node/package-lock.json $(VENV)/.test-installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	npm ci --prefix bench/reference/node --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+bench: bench-setup
+	scripts/system-packages redis-server wrk
+	$(BIN)/python bench/compare.py
 	$(BIN)/python bench/stores.py
-	$(BIN)/python bench/realtime.py
 	$(BIN)/python bench/deflate_worth.py
 	$(BIN)/python bench/social.py
 
 clean:
-	rm -rf $(VENV) var node_modules test-artifacts .pytest_cache *.egg-info
+	rm -rf $(VENV) var node_modules bench/reference/node/node_modules test-artifacts .pytest_cache *.egg-info

@@ -33,6 +33,7 @@ from chatapp.backends import (
 )
 from chatapp.body_limit import DRAIN_FACTOR, BodyLimit
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
+from chatapp.loop_lag import LoopLag
 from chatapp.ratelimit import WriteLimits
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import build_realtime
@@ -120,6 +121,7 @@ class ChatApp(tornado.web.Application):
             self.cookies, self.sockets.session_socket_count, self.sockets.logins_changed
         )
         self._timers: list[PeriodicCallback] = []
+        self.loop_lag = LoopLag()
         super().__init__(
             routes,
             cookie_secret=secret,
@@ -175,6 +177,8 @@ class ChatApp(tornado.web.Application):
             timer = PeriodicCallback(task, interval * 1000)
             timer.start()
             self._timers.append(timer)
+        if self.config.bench.loop_lag:
+            self.loop_lag.start()
 
     async def stop(self, grace: float = 1.0) -> None:
         """Close sockets (their clients reconnect elsewhere), then every backend connection.
@@ -183,6 +187,7 @@ class ChatApp(tornado.web.Application):
         """
         for timer in self._timers:
             timer.stop()
+        self.loop_lag.stop()
         # Sockets first, while the store and database can still record their going.
         await self.sockets.close_all(within=grace)
         await self.sio.shutdown()

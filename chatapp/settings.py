@@ -218,6 +218,13 @@ class LimitSettings(Section):
     anonymous_sessions_per_minute: int = Field(default=20, gt=0)
 
 
+class BenchSettings(Section):
+    """For bench/compare.py only; off in every real deployment."""
+
+    #: Sample the IOLoop's lag every 10 ms and serve it at GET /bench/loop-lag.
+    loop_lag: bool = False
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     session: SessionSettings = SessionSettings()
@@ -227,6 +234,7 @@ class Settings(Section):
     redis: RedisSettings = RedisSettings()
     socketio: SocketIOSettings = SocketIOSettings()
     limits: LimitSettings = LimitSettings()
+    bench: BenchSettings = BenchSettings()
 
     def changed(self, **sections: Mapping[str, Any]) -> Settings:
         """These settings with some keys changed (section -> key -> value), checked again.

@@ -11,7 +11,7 @@ from chatapp.settings import Settings
 from handlers.accounts import LoginHandler, SignupHandler
 from handlers.devices import DeviceHandler, DevicesHandler, PasswordHandler
 from handlers.friends import FriendHandler, FriendsHandler, UsersHandler
-from handlers.health import HealthHandler
+from handlers.health import HealthHandler, LoopLagHandler
 from handlers.inbox import (
     ConversationReadHandler,
     ConversationsHandler,
@@ -95,5 +95,7 @@ def make_app(settings: Settings, *, store: SessionStore | None = None, **extra: 
         app.sio, app.origins, settings.socketio.max_connections_per_address
     )
     app.add_handlers(r".*", [(r"/socket.io/", transport)])
+    if settings.bench.loop_lag:
+        app.add_handlers(r".*", [(r"/bench/loop-lag", LoopLagHandler)])
     app.sio.register_namespace(ChatNamespace(app))
     return app

@@ -1,0 +1,327 @@
+"""chatapp against the bare stack it is built on, Node and Flask, in one run.
+
+    .venv/bin/python bench/compare.py                    # every target, every scenario
+    .venv/bin/python bench/compare.py --targets bare,chatapp-memory --scenarios http
+
+Each target (bench/targets.py) runs alone, pinned to core 0, started fresh
+for each group of scenarios; the load comes from core 1: `wrk` with
+bench/wrk/api.lua for HTTP, the lean client (bench/lean_client.py) for
+sockets. Every figure is printed beside the bare stack's from the same run,
+the load generator's CPU share beside it (a figure whose load generator was
+busy most of the time is marked "client-bound"), and everything goes to
+bench/results/compare-<time>.json. docs/PERFORMANCE.md explains the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+
+from bench.lean_client import LeanSocket
+from bench.lean_client import connect as lean_connect
+from bench.targets import ROOT, Target, User, build_targets, load_cores, pinned
+from tests.servers import redis_server
+
+ALL_TARGETS = "bare,node,flask,chatapp-memory,chatapp-redis,chatapp-file"
+#: A load generator busy this share of the wall time or more may be the limit.
+CLIENT_BOUND = 0.9
+Figures = dict[str, float]
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+class Run:
+    """One target started, with its users signed in, and the scenarios run on it."""
+
+    def __init__(self, target: Target, http: aiohttp.ClientSession, args: argparse.Namespace):
+        self.target, self.http, self.args = target, http, args
+        self.users: list[User] = []
+
+    async def sign_in(self, count: int) -> None:
+        gate = asyncio.Semaphore(20)
+
+        async def one(n: int) -> User:
+            async with gate:
+                return await self.target.sign_in(self.http, f"user{n:05d}")
+
+        self.users = list(await asyncio.gather(*(one(n) for n in range(count))))
+
+    async def lag_p99(self) -> float:
+        return percentile(await self.target.loop_lag(self.http), 99)
+
+    async def sockets(
+        self, users: list[User], parallel: int = 20, deflate: bool = False, **options: Any
+    ) -> list[LeanSocket]:
+        gate = asyncio.Semaphore(parallel)
+
+        async def one(user: User) -> LeanSocket:
+            async with gate:
+                return await lean_connect(
+                    self.http, self.target.url, headers=user.headers(), deflate=deflate, **options
+                )
+
+        return list(await asyncio.gather(*(one(u) for u in users)))
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def wrk(self, method: str, path: str, bodies: str = "") -> Figures:
+        users_file = self.target.workdir / "users.tsv"
+        users_file.write_text("".join(f"{u.headers()['Cookie']}\t{u.xsrf}\n" for u in self.users))
+        command = [
+            "wrk", "-t1", f"-c{self.args.connections}", f"-d{self.args.seconds}s",
+            "-s", str(ROOT / "bench/wrk/api.lua"), self.target.url,
+            "--", str(users_file), method, path, bodies,
+        ]  # fmt: skip
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        output = subprocess.run(
+            pinned(command, load_cores()), capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = json.loads(output.strip().splitlines()[-1])
+        client_cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / wall
+        return {
+            "req/s": result["requests"] / result["seconds"],
+            "p99 ms": result["p99_ms"],
+            "errors": result["errors"] + result["non_2xx"],
+            "client cpu": client_cpu,
+        }
+
+    async def http(self) -> dict[str, Figures]:
+        figures: dict[str, Figures] = {}
+        for name, method, path, bodies in (
+            ("GET /api/session", "GET", "/api/session", ""),
+            ("PUT /api/prefs", "PUT", "/api/prefs", '{"theme":"dark"}|{"theme":"light"}'),
+        ):
+            await self.lag_p99()  # start the lag window afresh
+            figures[name] = await asyncio.to_thread(self.wrk, method, path, bodies)
+            figures[name]["lag p99 ms"] = await self.lag_p99()
+        return figures
+
+    # -- sockets ---------------------------------------------------------------------------
+
+    async def socket_events(self) -> dict[str, Figures]:
+        figures: dict[str, Figures] = {}
+        users = self.users[: self.args.sockets]
+        cpu, started = time.process_time(), time.perf_counter()
+        sockets = await self.sockets(users)
+        wall = time.perf_counter() - started
+        figures["socket connects"] = {
+            "connects/s": len(sockets) / wall,
+            "client cpu": (time.process_time() - cpu) / wall,
+        }
+        for event, data in (("session:get", None), ("prefs:set", "theme")):
+            figures[event] = await self.round_trips(sockets, event, data)
+        await asyncio.gather(*(s.close() for s in sockets))
+        return figures
+
+    async def round_trips(self, sockets: list[LeanSocket], event: str, data: Any) -> Figures:
+        latencies: list[float] = []
+        stop_at = time.perf_counter() + self.args.seconds
+
+        async def loop(socket: LeanSocket, n: int) -> None:
+            while time.perf_counter() < stop_at:
+                payload = {"theme": "dark" if n % 2 else "light"} if data else None
+                sent = time.perf_counter()
+                answer = await socket.call(event, payload)
+                latencies.append(time.perf_counter() - sent)
+                if not answer.get("ok"):
+                    raise RuntimeError(f"{self.target.name}: {event} answered {answer}")
+                n += 1
+
+        await self.lag_p99()
+        cpu, started = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(loop(s, i) for i, s in enumerate(sockets)))
+        wall = time.perf_counter() - started
+        return {
+            "acks/s": len(latencies) / wall,
+            "p99 ms": percentile(latencies, 99) * 1000,
+            "lag p99 ms": await self.lag_p99(),
+            "client cpu": (time.process_time() - cpu) / wall,
+        }
+
+    async def fan_out(self) -> dict[str, Figures]:
+        """An author with `--friends` friends online posts; each post timed to its last delivery."""
+        author, friends = self.users[0], self.users[1 : self.args.friends + 1]
+        gate = asyncio.Semaphore(20)
+
+        async def befriend(friend: User) -> None:
+            async with gate:
+                await self.target.befriend(self.http, author, friend)
+
+        await asyncio.gather(*(befriend(f) for f in friends))
+        arrivals: dict[str, list[float]] = {}
+        notified: dict[str, int] = {}
+        everyone_has_it = asyncio.Event()
+
+        def receive(event: str, data: Any) -> None:
+            if event == "feed:post":
+                arrivals.setdefault(data["id"], []).append(time.perf_counter())
+            elif event == "notification":
+                key = str(data.get("post_id"))
+                notified[key] = notified.get(key, 0) + 1
+            else:
+                return
+            post_id = data["id"] if event == "feed:post" else str(data.get("post_id"))
+            if len(arrivals.get(post_id, ())) == len(friends) == notified.get(post_id):
+                everyone_has_it.set()
+
+        sockets = await self.sockets(friends, on_event=receive)
+        await asyncio.sleep(1.0)
+        await self.lag_p99()
+        answers, lasts, cpu = [], [], 0.0
+        for n in range(self.args.posts):
+            everyone_has_it.clear()
+            cpu_before, sent = self.target.cpu_seconds(), time.perf_counter()
+            async with self.http.post(
+                f"{self.target.url}/api/posts", json={"text": f"post {n}"}, headers=author.headers()
+            ) as response:
+                body = await response.json()
+                answers.append(time.perf_counter() - sent)
+                if response.status != 201:
+                    raise RuntimeError(f"{self.target.name}: post {response.status} {body}")
+            await asyncio.wait_for(everyone_has_it.wait(), timeout=60)
+            lasts.append(max(arrivals[body["post"]["id"]]) - sent)
+            await asyncio.sleep(0.2)  # the server finishes what follows the last delivery
+            cpu += self.target.cpu_seconds() - cpu_before
+        await asyncio.gather(*(s.close() for s in sockets))
+        return {
+            f"post to {len(friends)} friends": {
+                "last delivery p50 ms": percentile(lasts, 50) * 1000,
+                "last delivery p99 ms": percentile(lasts, 99) * 1000,
+                "HTTP answer p50 ms": percentile(answers, 50) * 1000,
+                "server CPU µs/recipient": cpu / self.args.posts / len(friends) * 1e6,
+                "lag p99 ms": await self.lag_p99(),
+            }
+        }
+
+    async def idle_memory(self) -> dict[str, Figures]:
+        """Server RSS per idle socket, the client offering permessage-deflate as browsers do."""
+        users = self.users[: self.args.idle]
+        warm = await self.sockets(users[:20], deflate=True)
+        await asyncio.sleep(1.0)
+        before = self.target.rss_kib()
+        held = await self.sockets(users[20:], parallel=50, deflate=True)
+        await asyncio.sleep(2.0)
+        per_socket = (self.target.rss_kib() - before) * 1024 / len(held)
+        compressed = sum(s.compressed for s in held) / len(held)
+        await asyncio.gather(*(s.close() for s in warm + held))
+        return {
+            f"{len(users)} idle sockets, deflate offered": {
+                "kB/socket": per_socket / 1000,
+                "deflate taken": compressed,
+            }
+        }
+
+
+Scenario = Callable[[Run], Awaitable[dict[str, Figures]]]
+#: name -> (users to sign in, what to run); each on a freshly started target.
+SCENARIOS: dict[str, tuple[Callable[[argparse.Namespace], int], list[Scenario]]] = {
+    "http": (lambda a: a.sockets, [Run.http]),
+    "sockets": (lambda a: a.sockets, [Run.socket_events]),
+    "fanout": (lambda a: a.friends + 1, [Run.fan_out]),
+    "idle": (lambda a: a.idle, [Run.idle_memory]),
+}
+
+
+async def measure(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
+    results: dict[str, dict[str, Figures]] = {}
+    with tempfile.TemporaryDirectory() as scratch, redis_server(Path(scratch) / "redis") as redis:
+        for scenario in args.scenarios.split(","):
+            users, steps = SCENARIOS[scenario]
+            for target in build_targets(
+                args.targets.split(","), Path(scratch) / scenario, redis.url
+            ):
+                print(f"{scenario}: {target.name}", file=sys.stderr, flush=True)
+                target.start()
+                connector = aiohttp.TCPConnector(limit=0)
+                cookie_jar = aiohttp.DummyCookieJar()
+                try:
+                    async with aiohttp.ClientSession(
+                        connector=connector, cookie_jar=cookie_jar
+                    ) as http:
+                        run = Run(target, http, args)
+                        await run.sign_in(users(args))
+                        for step in steps:
+                            results.setdefault(target.name, {}).update(await step(run))
+                finally:
+                    target.stop()
+    return results
+
+
+def report(results: dict[str, dict[str, Figures]]) -> str:
+    """A table per figure: each target's value and its ratio to the bare stack's."""
+    names = list(results)
+    bare = results.get("bare", {})
+    lines = [f"{'scenario / figure':<44}" + "".join(f"{n:>16}" for n in names)]
+    scenarios = list(dict.fromkeys(s for figures in results.values() for s in figures))
+    for scenario in scenarios:
+        lines.append(scenario)
+        measures = list(dict.fromkeys(m for r in results.values() for m in r.get(scenario, {})))
+        for measure in measures:
+            row = f"  {measure:<42}"
+            reference = bare.get(scenario, {}).get(measure)
+            for name in names:
+                value = results[name].get(scenario, {}).get(measure)
+                if value is None:
+                    row += f"{'-':>16}"
+                    continue
+                cell = f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
+                if measure == "client cpu" and value >= CLIENT_BOUND:
+                    cell += " !"
+                elif reference and measure not in ("client cpu", "errors") and name != "bare":
+                    cell += f" ({value / reference:.2f})"
+                row += f"{cell:>16}"
+            lines.append(row)
+    lines.append(
+        "(x.xx): ratio to bare; '!': the load generator was busy, the figure may be its own"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", default=ALL_TARGETS)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--seconds", type=int, default=5, help="per HTTP or socket-event load")
+    parser.add_argument("--connections", type=int, default=50, help="wrk's connections")
+    parser.add_argument("--sockets", type=int, default=200)
+    parser.add_argument("--friends", type=int, default=1000)
+    parser.add_argument("--posts", type=int, default=10)
+    parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument("--json", type=Path, help="default: bench/results/compare-<time>.json")
+    args = parser.parse_args()
+    os.sched_setaffinity(0, load_cores())
+    results = asyncio.run(measure(args))
+    print(report(results))
+    out = args.json or ROOT / "bench/results" / f"compare-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps({"args": vars(args) | {"json": str(out)}, "results": results}, indent=1)
+    )
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

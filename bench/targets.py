@@ -1,0 +1,217 @@
+"""The servers bench/compare.py measures, each a process of its own pinned to one core.
+
+- `bare`: bench/reference/bare.py, Tornado + python-socketio with a dict for
+  sessions, the limit anything built on them can reach;
+- `node`: bench/reference/node/server.js, express-session + socket.io;
+- `flask`: bench/reference/flask_app.py, Flask-Session (Redis) + Flask-SocketIO (gevent);
+- `chatapp-memory`, `chatapp-redis`, `chatapp-file`: run.py with that session store.
+
+Every target serves the same part of the API (bench/reference/bare.py says
+which), so one client drives them all. The references log nobody in for real
+(no password); chatapp's users sign up with bcrypt at its lowest cost, since
+logins are not what these figures are about.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+LISTENING = re.compile(r"listening on (http://\S+)")
+PASSWORD = "bench-password-1"
+#: The core the server runs on; the load generators get the others.
+SERVER_CORE = 0
+
+
+def pinned(command: list[str], cores: set[int]) -> list[str]:
+    """The command run on these cores, where the machine has more than one."""
+    if (os.cpu_count() or 1) < 2 or not shutil.which("taskset"):
+        return command
+    return ["taskset", "-c", ",".join(map(str, sorted(cores))), *command]
+
+
+def load_cores() -> set[int]:
+    return set(range(os.cpu_count() or 1)) - {SERVER_CORE} or {SERVER_CORE}
+
+
+@dataclass
+class User:
+    """A logged-in user as a client holds it: cookies and the XSRF token."""
+
+    username: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    xsrf: str = ""
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if self.xsrf:
+            headers["X-XSRFToken"] = self.xsrf
+        return headers
+
+    def keep(self, response: aiohttp.ClientResponse) -> None:
+        for header in response.headers.getall("Set-Cookie", []):
+            for name, morsel in SimpleCookie(header).items():
+                if morsel.value:
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)
+
+
+@dataclass
+class Target:
+    name: str
+    command: list[str]
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    url: str = ""
+
+    @property
+    def is_chatapp(self) -> bool:
+        return self.name.startswith("chatapp")
+
+    def start(self, limit: float = 30) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.workdir / "server.log"
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                pinned(self.command, {SERVER_CORE}),
+                cwd=self.workdir,
+                env={**os.environ, **self.env},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            match = LISTENING.search(log.read_text(errors="replace"))
+            if match:
+                self.url = match.group(1)
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start: {log.read_text(errors='replace')[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def rss_kib(self) -> int:
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS"))
+        return int(line.split()[1])
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU the server process has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def sign_in(self, http: aiohttp.ClientSession, username: str) -> User:
+        """A logged-in user: chatapp's sign-up (XSRF token first), a reference's login."""
+        user = User(username)
+        if self.is_chatapp:
+            async with http.get(f"{self.url}/api/session") as response:
+                user.keep(response)
+                user.xsrf = (await response.json())["xsrf"]
+            body = {"username": username, "password": PASSWORD}
+            path = "/api/signup"
+        else:
+            body, path = {"username": username}, "/api/login"
+        async with http.post(f"{self.url}{path}", json=body, headers=user.headers()) as response:
+            if response.status >= 300:
+                raise RuntimeError(f"{self.name}: {path} {response.status} {await response.text()}")
+            user.keep(response)
+        return user
+
+    async def befriend(self, http: aiohttp.ClientSession, user: User, friend: User) -> None:
+        """Make them friends: chatapp needs a request and its acceptance."""
+        pairs = [(user, friend), (friend, user)] if self.is_chatapp else [(user, friend)]
+        for asking, asked in pairs:
+            url = f"{self.url}/api/friends/{asked.username}"
+            async with http.post(url, headers=asking.headers()) as response:
+                if response.status >= 300:
+                    raise RuntimeError(f"{self.name}: befriend {response.status}")
+
+    async def loop_lag(self, http: aiohttp.ClientSession) -> list[float]:
+        """The lag samples (ms) since the last call."""
+        async with http.get(f"{self.url}/bench/loop-lag") as response:
+            samples: list[float] = (await response.json())["samples_ms"]
+            return samples
+
+
+def chatapp_settings(store: str, redis_url: str, bcrypt_cost: int = 4) -> str:
+    """run.py's settings for a benchmark: limits out of the way, the lag probe on."""
+    return f"""
+[server]
+port = 0
+[session]
+store = {store}
+[redis]
+url = {redis_url}
+prefix = bench{os.getpid()}:
+[accounts]
+bcrypt_cost = {bcrypt_cost}
+[socketio]
+max_sockets_per_user = 100000
+max_connections_per_address = 100000
+events_per_second = 100000
+event_burst = 100000
+[limits]
+posts_per_minute = 100000
+comments_per_minute = 100000
+friend_actions_per_minute = 100000
+messages_per_minute = 100000
+anonymous_sessions_per_minute = 100000
+[bench]
+loop_lag = true
+"""
+
+
+def build_targets(names: list[str], scratch: Path, redis_url: str, **options: Any) -> list[Target]:
+    python = sys.executable
+    made: list[Target] = []
+    for name in names:
+        workdir, port = scratch / name, str(free_port())
+        if name == "bare":
+            script = ROOT / "bench/reference/bare.py"
+            made.append(Target(name, [python, str(script), port], workdir))
+        elif name == "node":
+            script = ROOT / "bench/reference/node/server.js"
+            made.append(Target(name, ["node", str(script), port], workdir))
+        elif name == "flask":
+            script = ROOT / "bench/reference/flask_app.py"
+            made.append(Target(name, [python, str(script), port, redis_url], workdir))
+        elif name.startswith("chatapp-"):
+            workdir.mkdir(parents=True, exist_ok=True)
+            settings = chatapp_settings(name.removeprefix("chatapp-"), redis_url, **options)
+            (workdir / "settings.ini").write_text(settings)
+            secret = {"CHATAPP_COOKIE_SECRET": "b" * 48}
+            made.append(Target(name, [python, str(ROOT / "run.py")], workdir, secret))
+        else:
+            raise SystemExit(f"unknown target {name!r}")
+    return made
