@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,8 @@ from tests.servers import redis_server
 ALL_TARGETS = "bare,node,flask,chatapp-memory,chatapp-redis,chatapp-file"
 #: A load generator busy this share of the wall time or more may be the limit.
 CLIENT_BOUND = 0.9
+#: Figures about the measurement itself, not the target: shown without a ratio.
+UNRATIOED = ("client cpu", "server cpu", "errors")
 Figures = dict[str, float]
 
 
@@ -93,11 +97,12 @@ class Run:
             "--", str(users_file), method, path, bodies,
         ]  # fmt: skip
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
+        server_cpu, started = self.target.cpu_seconds(), time.perf_counter()
         output = subprocess.run(
             pinned(command, load_cores()), capture_output=True, text=True, check=True, timeout=120
         ).stdout
         wall = time.perf_counter() - started
+        server_cpu = self.target.cpu_seconds() - server_cpu
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = json.loads(output.strip().splitlines()[-1])
         client_cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / wall
@@ -105,6 +110,8 @@ class Run:
             "req/s": result["requests"] / result["seconds"],
             "p99 ms": result["p99_ms"],
             "errors": result["errors"] + result["non_2xx"],
+            "server CPU µs/req": server_cpu / result["requests"] * 1e6,
+            "server cpu": server_cpu / wall,
             "client cpu": client_cpu,
         }
 
@@ -151,13 +158,20 @@ class Run:
                 n += 1
 
         await self.lag_p99()
-        cpu, started = time.process_time(), time.perf_counter()
+        server_cpu, cpu, started = (
+            self.target.cpu_seconds(),
+            time.process_time(),
+            time.perf_counter(),
+        )
         await asyncio.gather(*(loop(s, i) for i, s in enumerate(sockets)))
         wall = time.perf_counter() - started
+        server_cpu = self.target.cpu_seconds() - server_cpu
         return {
             "acks/s": len(latencies) / wall,
             "p99 ms": percentile(latencies, 99) * 1000,
             "lag p99 ms": await self.lag_p99(),
+            "server CPU µs/ack": server_cpu / len(latencies) * 1e6,
+            "server cpu": server_cpu / wall,
             "client cpu": (time.process_time() - cpu) / wall,
         }
 
@@ -191,6 +205,7 @@ class Run:
         await asyncio.sleep(1.0)
         await self.lag_p99()
         answers, lasts, cpu = [], [], 0.0
+        client_cpu, started = time.process_time(), time.perf_counter()
         for n in range(self.args.posts):
             everyone_has_it.clear()
             cpu_before, sent = self.target.cpu_seconds(), time.perf_counter()
@@ -205,9 +220,11 @@ class Run:
             lasts.append(max(arrivals[body["post"]["id"]]) - sent)
             await asyncio.sleep(0.2)  # the server finishes what follows the last delivery
             cpu += self.target.cpu_seconds() - cpu_before
+        client_cpu = (time.process_time() - client_cpu) / (time.perf_counter() - started)
         await asyncio.gather(*(s.close() for s in sockets))
         return {
             f"post to {len(friends)} friends": {
+                "client cpu": client_cpu,
                 "last delivery p50 ms": percentile(lasts, 50) * 1000,
                 "last delivery p99 ms": percentile(lasts, 99) * 1000,
                 "HTTP answer p50 ms": percentile(answers, 50) * 1000,
@@ -246,28 +263,37 @@ SCENARIOS: dict[str, tuple[Callable[[argparse.Namespace], int], list[Scenario]]]
 
 
 async def measure(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
-    results: dict[str, dict[str, Figures]] = {}
+    """Every scenario on every target, `--repeat` times in turn; each figure's median."""
+    runs: dict[str, dict[str, dict[str, list[float]]]] = {}
     with tempfile.TemporaryDirectory() as scratch, redis_server(Path(scratch) / "redis") as redis:
-        for scenario in args.scenarios.split(","):
+        for scenario, turn in itertools.product(args.scenarios.split(","), range(args.repeat)):
             users, steps = SCENARIOS[scenario]
-            for target in build_targets(
-                args.targets.split(","), Path(scratch) / scenario, redis.url
-            ):
-                print(f"{scenario}: {target.name}", file=sys.stderr, flush=True)
+            workdir = Path(scratch) / f"{scenario}-{turn}"
+            for target in build_targets(args.targets.split(","), workdir, redis.url):
+                print(f"{scenario} ({turn + 1}/{args.repeat}): {target.name}", file=sys.stderr)
                 target.start()
-                connector = aiohttp.TCPConnector(limit=0)
-                cookie_jar = aiohttp.DummyCookieJar()
                 try:
+                    # Cookies are each user's own (bench.targets.User), not a shared jar's.
                     async with aiohttp.ClientSession(
-                        connector=connector, cookie_jar=cookie_jar
+                        connector=aiohttp.TCPConnector(limit=0),
+                        cookie_jar=aiohttp.DummyCookieJar(),
                     ) as http:
                         run = Run(target, http, args)
                         await run.sign_in(users(args))
                         for step in steps:
-                            results.setdefault(target.name, {}).update(await step(run))
+                            for name, figures in (await step(run)).items():
+                                kept = runs.setdefault(target.name, {}).setdefault(name, {})
+                                for measure_name, value in figures.items():
+                                    kept.setdefault(measure_name, []).append(value)
                 finally:
                     target.stop()
-    return results
+    return {
+        target: {
+            name: {m: statistics.median(values) for m, values in figures.items()}
+            for name, figures in scenarios.items()
+        }
+        for target, scenarios in runs.items()
+    }
 
 
 def report(results: dict[str, dict[str, Figures]]) -> str:
@@ -290,7 +316,7 @@ def report(results: dict[str, dict[str, Figures]]) -> str:
                 cell = f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
                 if measure == "client cpu" and value >= CLIENT_BOUND:
                     cell += " !"
-                elif reference and measure not in ("client cpu", "errors") and name != "bare":
+                elif reference and name != "bare" and measure not in UNRATIOED:
                     cell += f" ({value / reference:.2f})"
                 row += f"{cell:>16}"
             lines.append(row)
@@ -310,6 +336,9 @@ def main() -> None:
     parser.add_argument("--friends", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=10)
     parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per target, in turn; figures are medians"
+    )
     parser.add_argument("--json", type=Path, help="default: bench/results/compare-<time>.json")
     args = parser.parse_args()
     os.sched_setaffinity(0, load_cores())

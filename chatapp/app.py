@@ -22,6 +22,7 @@ from tornado.log import access_log
 from chatapp.accounts.redis_throttle import RedisThrottle
 from chatapp.accounts.service import Accounts
 from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
+from chatapp.accounts.user_cache import UserCache
 from chatapp.backends import (
     build_database,
     build_session_store,
@@ -69,7 +70,9 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     request = handler.request
-    uri = _SID.sub(r"\1***", request.uri or "")
+    uri = request.uri or ""
+    if "sid=" in uri:
+        uri = _SID.sub(r"\1***", uri)
     access_log.log(
         level,
         "%d %s %s (%s) %.2fms",
@@ -102,10 +105,15 @@ class ChatApp(tornado.web.Application):
         self.sockets = build_realtime(config, self.origins)
         self.sio = self.sockets.sio
         self.db = build_database(config)
+        # Exact only where every rename passes through this process (chatapp.accounts.user_cache).
+        users = UserCache(self.db, enabled=not config.socketio.message_queue)
         self.accounts = Accounts(
-            self.db, bcrypt_cost=config.accounts.bcrypt_cost, throttle=build_login_throttle(config)
+            self.db,
+            bcrypt_cost=config.accounts.bcrypt_cost,
+            users=users,
+            throttle=build_login_throttle(config),
         )
-        self.social = Social(self.db, self.sockets)
+        self.social = Social(self.db, self.sockets, users)
         self.limits = WriteLimits(config.limits)
         self.sockets.audience = self.db.friend_ids  # presence goes to friends
         self.sockets.profile = self.social.profile

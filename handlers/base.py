@@ -8,9 +8,10 @@ import json
 import logging
 from collections.abc import Sequence
 from http.client import responses
-from typing import Any, cast
+from typing import Any, cast, overload
 
 import tornado.web
+from tornado import httputil
 
 from chatapp import schemas
 from chatapp.app import ChatApp
@@ -61,6 +62,23 @@ class BaseHandler(tornado.web.RequestHandler):
     application: ChatApp
     _session: Session | None = None
     _finishing: asyncio.Future[None] | None = None
+    _cookie_values: dict[str, str] | None = None
+
+    @overload
+    def get_cookie(self, name: str, default: str) -> str: ...
+
+    @overload
+    def get_cookie(self, name: str, default: None = None) -> str | None: ...
+
+    def get_cookie(self, name: str, default: str | None = None) -> str | None:
+        """Tornado's get_cookie without its SimpleCookie: the same values (Tornado's own
+        parser), a tenth of the cost of building a Morsel for every cookie sent."""
+        if self._cookie_values is None:
+            try:
+                self._cookie_values = httputil.parse_cookie(self.request.headers.get("Cookie", ""))
+            except Exception:  # as Tornado: an unparsable header sends no cookies
+                self._cookie_values = {}
+        return self._cookie_values.get(name, default)
 
     async def prepare(self) -> None:
         limit = self.application.config.server.max_message_size

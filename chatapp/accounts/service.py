@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chatapp.accounts.passwords import check_password, hash_password, is_current
 from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
+from chatapp.accounts.user_cache import UserCache
 from chatapp.errors import ApiError
 from chatapp.social.base import Database, UsernameTaken
 from chatapp.social.models import User
@@ -11,16 +12,22 @@ from chatapp.social.models import User
 
 class Accounts:
     def __init__(
-        self, db: Database, *, bcrypt_cost: int, throttle: LoginThrottle | None = None
+        self,
+        db: Database,
+        *,
+        bcrypt_cost: int,
+        users: UserCache | None = None,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.db = db
+        self.users = users if users is not None else UserCache(db, enabled=False)
         self.bcrypt_cost = bcrypt_cost
         self.throttle = throttle if throttle is not None else MemoryThrottle()
         self._dummy_hash: str | None = None
 
     async def user(self, user_id: str | None) -> User | None:
         """The user a session names (by id), as the data layer has them now."""
-        return await self.db.user(user_id) if user_id is not None else None
+        return await self.users.user(user_id) if user_id is not None else None
 
     async def sign_up(self, username: str, password: str, display_name: str) -> User:
         """A new user (already validated input); 409 if the username is taken."""

@@ -31,6 +31,7 @@ import socketio
 from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.control import Control, Order
+from chatapp.realtime.delivery import Deliveries, Push
 from chatapp.realtime.presence import Presence
 from chatapp.times import iso_epoch
 from stores.base import SessionStore
@@ -79,6 +80,7 @@ class UserSockets:
         self.sio = sio
         self.presence = presence
         self.control = control
+        self.deliveries = Deliveries(sio)
         self._local: dict[str, LocalSocket] = {}
         #: Session id -> the expiry its sockets were warned of (session:expiring).
         self._warned: dict[str, float] = {}
@@ -90,6 +92,7 @@ class UserSockets:
         # Presence first: it fails fast (connect timeout) when Redis is down.
         await self.presence.start(self._announce_offline)
         await self.control.start(self._carry_out)
+        self.deliveries.start()
 
     async def stop(self) -> None:
         await self.presence.stop()
@@ -100,8 +103,9 @@ class UserSockets:
     async def push_to_user(
         self, user_id: str, event: str, data: Any, *, skip_sid: str | None = None
     ) -> None:
-        """Every socket of the user, in every tab and process, except `skip_sid`."""
-        await self.sio.emit(event, data, to=user_room(user_id), skip_sid=skip_sid)
+        """Every socket of the user, in every tab and process, except `skip_sid`; soon
+        (chatapp.realtime.delivery), in the order of the pushes."""
+        await self.deliveries.put(Push(event, data, user_room(user_id), skip_sid))
 
     async def push_to_users(
         self, user_ids: Iterable[str], event: str, data: Any, *, skip_sid: str | None = None
@@ -109,7 +113,7 @@ class UserSockets:
         """One emit to many users' rooms: a socket in several of them gets it once."""
         rooms = sorted({user_room(u) for u in user_ids})
         if rooms:
-            await self.sio.emit(event, data, to=rooms, skip_sid=skip_sid)
+            await self.deliveries.put(Push(event, data, rooms, skip_sid))
 
     async def is_online(self, user_id: str) -> bool:
         return await self.presence.count(user_id) > 0
@@ -151,8 +155,9 @@ class UserSockets:
         reconnects (to the next process, after a restart) by itself. Presence
         is updated as for any disconnect. python-engineio then waits for each
         close packet to be taken, which a client already gone never does:
-        bounded by `within`.
+        bounded by `within`. Pushes already made go out first (bounded alike).
         """
+        await self.deliveries.stop(within)
         eio_sids = [self.sio.manager.eio_sid_from_sid(sid, NAMESPACE) for sid in self._local]
         closing = [asyncio.ensure_future(self.sio.eio.disconnect(e)) for e in eio_sids if e]
         if closing:

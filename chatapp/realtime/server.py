@@ -7,11 +7,15 @@ emits to every process, and presence and control orders live on that Redis.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
+import types
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import engineio
 import socketio
 from socketio import packet
 
@@ -19,6 +23,7 @@ from chatapp.backends import connect_redis
 from chatapp.errors import ApiError
 from chatapp.realtime.acks import collecting_after_ack
 from chatapp.realtime.control import LocalControl, RedisControl
+from chatapp.realtime.delivery import DirectEmit, RedisDirectEmit
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.presence import LocalPresence, RedisPresence
 from chatapp.realtime.registry import UserSockets
@@ -71,11 +76,14 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
       open for another namespace, and a client that never asks holds server
       memory until it leaves. Open connections are counted per client address,
       for the transport handler's cap.
+    - Before Python 3.12, each Engine.IO socket waits for its packets with
+      `poll_with_timeout` (below), a fifth less CPU in a large fan-out.
 
     These override five methods of python-socketio 5.x's AsyncServer
     (`_handle_event_internal`, `_handle_connect`, `_handle_eio_message`,
-    `_handle_eio_connect`, `_handle_eio_disconnect`);
-    tests/test_sockets.py pins them.
+    `_handle_eio_connect`, `_handle_eio_disconnect`) and, per socket,
+    python-engineio's `AsyncSocket.poll`; tests/test_sockets.py and
+    tests/test_delivery.py pin them.
     """
 
     #: Set by whoever owns the sockets (build_realtime: the registry).
@@ -86,6 +94,9 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
         self.connections_from: Counter[str] = Counter()  # open Engine.IO connections
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        if sys.version_info < (3, 12):
+            socket = self.eio._get_socket(eio_sid)
+            socket.poll = types.MethodType(poll_with_timeout, socket)
         await super()._handle_eio_connect(eio_sid, environ)
         self.connections_from[client_address(environ)] += 1
 
@@ -132,6 +143,32 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
             self.start_background_task(self.eio.disconnect, eio_sid)
 
 
+async def poll_with_timeout(self: Any) -> list[Any]:
+    """python-engineio 4.x's AsyncSocket.poll, waiting with `asyncio.timeout` instead of
+    `asyncio.wait_for`, which before Python 3.12 wraps every wait in a task of its own:
+    a third of the server's CPU in a post to 1,000 friends (docs/PERFORMANCE.md).
+    What wait_for became in Python 3.12, so it is applied before that only."""
+    try:
+        async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+            packets = [await self.queue.get()]
+        self.queue.task_done()
+    except (TimeoutError, asyncio.CancelledError):
+        raise engineio.exceptions.QueueEmpty() from None
+    if packets == [None]:
+        return []
+    while True:
+        try:
+            pkt = self.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            break
+        self.queue.task_done()
+        if pkt is None:
+            self.queue.put_nowait(None)
+            break
+        packets.append(pkt)
+    return packets
+
+
 def client_address(environ: dict[str, Any]) -> str:
     """The client's address as Tornado saw it (the forwarded one behind a proxy)."""
     return str(environ["tornado.handler"].request.remote_ip)
@@ -140,9 +177,9 @@ def client_address(environ: dict[str, Any]) -> str:
 def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
     queue = settings.socketio.message_queue
     timeout = settings.redis.timeout
-    manager = None
+    manager: DirectEmit = DirectEmit()
     if queue:
-        manager = socketio.AsyncRedisManager(queue, redis_options=queue_options(timeout))
+        manager = RedisDirectEmit(queue, redis_options=queue_options(timeout))
 
     def origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
         return origins.allows(origin, environ["tornado.handler"].request)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatapp.accounts.user_cache import UserCache
 from chatapp.errors import ApiError
 from chatapp.realtime.registry import UserSockets
 from chatapp.social.base import Database
@@ -28,9 +29,10 @@ _MIRRORED = {"requested": "incoming", "incoming": "requested"}
 
 
 class Social:
-    def __init__(self, db: Database, sockets: UserSockets) -> None:
+    def __init__(self, db: Database, sockets: UserSockets, users: UserCache) -> None:
         self.db = db
         self.sockets = sockets
+        self.users = users
 
     async def someone(self, username: str) -> User:
         """The user with this username, or 404."""
@@ -41,7 +43,7 @@ class Social:
 
     async def profile(self, user_id: str) -> dict[str, Any] | None:
         """The user as others see them, or None if there is no such user."""
-        user = await self.db.user(user_id)
+        user = await self.users.user(user_id)
         return user.public() if user else None
 
     # -- friends ----------------------------------------------------------------------------
@@ -116,10 +118,13 @@ class Social:
         if not created:
             return post, False
         friends = await self.db.friend_ids(author.id)
+        # Both stored first, then pushed back to back: each friend's socket is woken
+        # once for the two (chatapp.realtime.delivery), and the author is not kept waiting.
+        notification = await self.db.notify(friends, "post", author.id, post_id=post.id)
         await self.sockets.push_to_users(
             [*friends, author.id], "feed:post", post.public(), skip_sid=skip_sid
         )
-        await self._notify(friends, "post", author, post_id=post.id)
+        await self._push_notification(friends, notification)
         return post, True
 
     async def feed(self, viewer: User, before: str | None, limit: int) -> list[Post]:
@@ -211,6 +216,7 @@ class Social:
         renamed = await self.db.rename(user.id, display_name)
         if renamed is None:
             raise ApiError(404, "unknown_user", "your account no longer exists")
+        self.users.renamed(renamed)
         friends = await self.db.friend_ids(user.id)
         await self.sockets.push_to_users(
             [*friends, user.id], "user:renamed", renamed.public(), skip_sid=skip_sid
@@ -227,5 +233,8 @@ class Social:
         text: str | None = None,
     ) -> None:
         notification = await self.db.notify(user_ids, kind, actor.id, post_id=post_id, text=text)
-        if notification is not None:
-            await self.sockets.push_to_users(user_ids, "notification", notification.public())
+        await self._push_notification(user_ids, notification)
+
+    async def _push_notification(self, user_ids: list[str], stored: Notification | None) -> None:
+        if stored is not None:
+            await self.sockets.push_to_users(user_ids, "notification", stored.public())

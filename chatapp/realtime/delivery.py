@@ -1,0 +1,139 @@
+"""How a push reaches sockets: in order, without the pusher waiting, one write per recipient.
+
+`Deliveries` is the one queue every push of this process goes through. A
+request that stored a post answers at once; one task emits the pushes in
+the order they were made, so a user's pages see events in the order they
+happened (with a message queue, also in the order they are published).
+What was pushed is stored already, so a push that fails (Redis gone) is
+logged and dropped: a page that reconnects reloads what it missed.
+
+`DirectEmit` is python-socketio's emit without a task per recipient: its
+AsyncManager starts one task per socket and waits for them all, about half
+the CPU of a post to 1,000 friends. Putting a packet on a socket's queue
+never waits (the queue is unbounded), so the packets are put there in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from engineio import packet as eio_packet
+from socketio import packet
+
+log = logging.getLogger(__name__)
+
+#: Pushes waiting for the delivery task; a pusher past this waits for room.
+QUEUE_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class Push:
+    event: str
+    data: Any
+    rooms: str | list[str]
+    skip_sid: str | None = None
+
+
+class Deliveries:
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+        self._queue: asyncio.Queue[Push] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._deliver())
+
+    async def put(self, push: Push) -> None:
+        """Deliver soon (at once if the delivery task is not running)."""
+        if self._task is None:
+            await self._emit(push)
+        else:
+            await self._queue.put(push)
+
+    @property
+    def pending(self) -> int:
+        """Pushes made and not yet handed to the sockets."""
+        return self._queue.qsize()
+
+    async def stop(self, within: float) -> None:
+        """Deliver what is queued (for up to `within` seconds), then stop."""
+        if self._task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), within)
+        if self.pending:
+            log.warning("stopping with %d pushes undelivered", self.pending)
+        self._task.cancel()
+        self._task = None
+
+    async def _deliver(self) -> None:
+        while True:
+            if self._queue.empty():
+                push = await self._queue.get()
+                # The pusher goes first: the request that made this push sends its answer
+                # (or reaches its next real wait) before the fan-out takes the loop.
+                await asyncio.sleep(0)
+            else:  # pushes made together go out together: each socket wakes once for them
+                push = self._queue.get_nowait()
+            try:
+                await self._emit(push)
+            except Exception:
+                log.exception("push %r not delivered", push.event)
+            finally:
+                self._queue.task_done()
+
+    async def _emit(self, push: Push) -> None:
+        await self.sio.emit(push.event, push.data, to=push.rooms, skip_sid=push.skip_sid)
+
+
+class DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
+    """python-socketio 5.x's AsyncManager.emit, the packets put on each socket's
+    queue in turn instead of by a task per socket (an emit with a callback, which
+    needs a packet per socket, goes the original way)."""
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if callback is not None:
+            return await super().emit(  # type: ignore[no-any-return]
+                event, data, namespace, room, skip_sid, callback, to, **kwargs
+            )
+        room = to or room
+        if namespace not in self.rooms:
+            return None
+        arguments = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        encoded = self.server.packet_class(
+            packet.EVENT, namespace=namespace, data=[event, *arguments]
+        ).encode()
+        frames = [
+            eio_packet.Packet(eio_packet.MESSAGE, part)
+            for part in (encoded if isinstance(encoded, list) else [encoded])
+        ]
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skipped:
+                continue
+            for frame in frames:
+                try:
+                    await self.server._send_eio_packet(eio_sid, frame)
+                except Exception:  # one socket's trouble is not the others'
+                    log.exception("emit to %s failed", sid)
+        return None
+
+
+class RedisDirectEmit(socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
+    """The Redis message queue, each process delivering what it receives as DirectEmit
+    does (the method order puts DirectEmit.emit under the publishing one)."""

@@ -1,0 +1,99 @@
+"""How pushes reach sockets (chatapp.realtime.delivery): in order, all of them, each once,
+without the pusher waiting, and what is queued at shutdown still goes out."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import aiohttp
+import pytest
+
+from chatapp.realtime.server import poll_with_timeout
+from tests.apps import StartApp
+from tests.helpers import arrived, barrier, eventually
+from tests.test_sockets import cookie_header, engine_io_url
+
+PUSHES = 300
+
+
+async def test_many_pushes_arrive_in_the_order_they_were_made(start_app: StartApp) -> None:
+    running = await start_app()
+    alice = await running.login("alice")
+    tabs = [await running.socket(alice, events=("notification",)) for _ in range(2)]
+    alice_id = await running.user_id("alice")
+    for n in range(PUSHES):  # one user, many users: the same queue
+        if n % 2:
+            await running.app.sockets.push_to_user(alice_id, "notification", {"n": n})
+        else:
+            await running.app.sockets.push_to_users([alice_id], "notification", {"n": n})
+    for tab in tabs:
+        await arrived(tab, "notification", [{"n": n} for n in range(PUSHES)])
+
+
+async def test_the_pusher_does_not_wait_for_the_delivery(start_app: StartApp) -> None:
+    running = await start_app()
+    alice = await running.login("alice")
+    tab = await running.socket(alice, events=("notification",))
+    sockets = running.app.sockets
+    await sockets.push_to_user(await running.user_id("alice"), "notification", {"n": 1})
+    assert sockets.deliveries.pending == 1  # the push returned before it was sent
+    await arrived(tab, "notification", [{"n": 1}])
+
+
+async def test_a_socket_in_several_of_the_rooms_gets_one_copy_and_skip_sid_none(
+    start_app: StartApp,
+) -> None:
+    running = await start_app()
+    alice, bob = await running.login("alice"), await running.login("bob")
+    sender = await running.socket(alice, events=("notification",))
+    other_tab = await running.socket(alice, events=("notification",))
+    bobs = await running.socket(bob, events=("notification",))
+    ids = [await running.user_id("alice"), await running.user_id("bob")]
+    await running.app.sockets.push_to_users(
+        [*ids, ids[0]], "notification", {"n": 1}, skip_sid=sender.get_sid("/")
+    )
+    for tab in (other_tab, bobs):
+        await arrived(tab, "notification", [{"n": 1}])
+    await barrier(sender)
+    assert sender.received["notification"] == []
+
+
+async def test_pushes_queued_at_shutdown_go_out_before_the_connections_close(
+    start_app: StartApp,
+) -> None:
+    running = await start_app()
+    browser = await running.login("alice")
+    alice_id = await running.user_id("alice")
+    url, headers = engine_io_url(running), cookie_header(browser)
+    async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as raw:
+        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("0")
+        await raw.send_str("40")
+        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("40")
+        for n in range(PUSHES):
+            await running.app.sockets.push_to_user(alice_id, "notification", {"n": n})
+        await running.app.sockets.close_all(within=5.0)
+        frames = []
+        while (message := await asyncio.wait_for(raw.receive(), timeout=5)).type == (
+            aiohttp.WSMsgType.TEXT
+        ):
+            frames.append(message.data)
+    events = [frame for frame in frames if frame.startswith('42["notification"')]
+    assert events == [f'42["notification",{{"n":{n}}}]' for n in range(PUSHES)]
+    assert frames[-1] == "1"  # then engine.io's close
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="wait_for is lean from Python 3.12")
+async def test_engine_io_sockets_wait_for_packets_without_a_task_per_wait(
+    start_app: StartApp,
+) -> None:
+    running = await start_app()
+    tab = await running.socket(await running.login("alice"), events=("notification",))
+    server = running.app.sio
+    eio_sid = server.manager.eio_sid_from_sid(tab.get_sid("/"), "/")
+    assert server.eio._get_socket(eio_sid).poll.__func__ is poll_with_timeout
+    # A quiet socket outlives several ping intervals (the poll's timeout path works).
+    await asyncio.sleep(2.0)
+    await eventually(lambda: tab.connected)
+    await running.app.sockets.push_to_user(await running.user_id("alice"), "notification", {})
+    await arrived(tab, "notification", [{}])
