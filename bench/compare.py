@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,45 @@ class Run:
             }
         }
 
+    async def logins(self) -> dict[str, Figures]:
+        """IOLoop lag while every user logs in at once (bcrypt at the target's cost),
+        with `--sockets` live sockets, each asking `session:get` once a second."""
+        if not self.target.is_chatapp:
+            return {}
+        users = self.users
+        sockets = await self.sockets([users[n % len(users)] for n in range(self.args.sockets)])
+        done = asyncio.Event()
+
+        async def busy(socket: LeanSocket, n: int) -> None:
+            await asyncio.sleep(n / len(sockets))  # spread over the second
+            while not done.is_set():
+                await socket.call("session:get")
+                await asyncio.sleep(1.0)
+
+        load = [asyncio.create_task(busy(s, n)) for n, s in enumerate(sockets)]
+        await asyncio.sleep(1.0)
+        await self.lag_p99()
+        started = time.perf_counter()
+        answers = await asyncio.gather(*(self.target.log_in(self.http, u.username) for u in users))
+        wall = time.perf_counter() - started
+        took = [seconds for seconds in answers if seconds is not None]
+        lag = await self.target.loop_lag(self.http)
+        done.set()
+        await asyncio.gather(*load)
+        await asyncio.gather(*(s.close() for s in sockets))
+        cost = self.args.bcrypt_cost
+        name = f"{len(users)} logins at once, bcrypt {cost}, {len(sockets)} live sockets"
+        return {
+            name: {
+                "lag p99 ms": percentile(lag, 99),
+                "lag max ms": max(lag, default=0.0),
+                "login p50 ms": percentile(took, 50) * 1000,
+                "login p99 ms": percentile(took, 99) * 1000,
+                "refused 503 busy": len(answers) - len(took),
+                "all answered, s": wall,
+            }
+        }
+
     async def idle_memory(self) -> dict[str, Figures]:
         """Server RSS per idle socket, the client offering permessage-deflate as browsers do."""
         users = self.users[: self.args.idle]
@@ -253,12 +293,24 @@ class Run:
 
 
 Scenario = Callable[[Run], Awaitable[dict[str, Figures]]]
-#: name -> (users to sign in, what to run); each on a freshly started target.
-SCENARIOS: dict[str, tuple[Callable[[argparse.Namespace], int], list[Scenario]]] = {
-    "http": (lambda a: a.sockets, [Run.http]),
-    "sockets": (lambda a: a.sockets, [Run.socket_events]),
-    "fanout": (lambda a: a.friends + 1, [Run.fan_out]),
-    "idle": (lambda a: a.idle, [Run.idle_memory]),
+
+
+@dataclass(frozen=True)
+class Group:
+    """Scenarios run on one freshly started target, and the users they need signed in."""
+
+    users: Callable[[argparse.Namespace], int]
+    steps: list[Scenario]
+    #: chatapp's settings beyond bench.targets.chatapp_settings's.
+    chatapp: Callable[[argparse.Namespace], dict[str, Any]] = lambda _: {}
+
+
+GROUPS: dict[str, Group] = {
+    "http": Group(lambda a: a.sockets, [Run.http]),
+    "sockets": Group(lambda a: a.sockets, [Run.socket_events]),
+    "fanout": Group(lambda a: a.friends + 1, [Run.fan_out]),
+    "idle": Group(lambda a: a.idle, [Run.idle_memory]),
+    "logins": Group(lambda a: a.logins, [Run.logins], lambda a: {"bcrypt_cost": a.bcrypt_cost}),
 }
 
 
@@ -267,9 +319,12 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
     runs: dict[str, dict[str, dict[str, list[float]]]] = {}
     with tempfile.TemporaryDirectory() as scratch, redis_server(Path(scratch) / "redis") as redis:
         for scenario, turn in itertools.product(args.scenarios.split(","), range(args.repeat)):
-            users, steps = SCENARIOS[scenario]
+            group = GROUPS[scenario]
             workdir = Path(scratch) / f"{scenario}-{turn}"
-            for target in build_targets(args.targets.split(","), workdir, redis.url):
+            names = args.targets.split(",")
+            if scenario == "logins":  # bcrypt is chatapp's own: the references check no password
+                names = [name for name in names if name.startswith("chatapp")]
+            for target in build_targets(names, workdir, redis.url, **group.chatapp(args)):
                 print(f"{scenario} ({turn + 1}/{args.repeat}): {target.name}", file=sys.stderr)
                 target.start()
                 try:
@@ -279,8 +334,8 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
                         cookie_jar=aiohttp.DummyCookieJar(),
                     ) as http:
                         run = Run(target, http, args)
-                        await run.sign_in(users(args))
-                        for step in steps:
+                        await run.sign_in(group.users(args))
+                        for step in group.steps:
                             for name, figures in (await step(run)).items():
                                 kept = runs.setdefault(target.name, {}).setdefault(name, {})
                                 for measure_name, value in figures.items():
@@ -329,13 +384,15 @@ def report(results: dict[str, dict[str, Figures]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default=ALL_TARGETS)
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scenarios", default=",".join(GROUPS))
     parser.add_argument("--seconds", type=int, default=5, help="per HTTP or socket-event load")
     parser.add_argument("--connections", type=int, default=50, help="wrk's connections")
     parser.add_argument("--sockets", type=int, default=200)
     parser.add_argument("--friends", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=10)
     parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument("--logins", type=int, default=50, help="logging in at once")
+    parser.add_argument("--bcrypt-cost", type=int, default=12, help="for the logins scenario")
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per target, in turn; figures are medians"
     )

@@ -148,6 +148,23 @@ class Target:
             user.keep(response)
         return user
 
+    async def log_in(self, http: aiohttp.ClientSession, username: str) -> float | None:
+        """Log a signed-up chatapp user in as a browser does: the seconds the login
+        took, or None if it was refused for being one too many at once (503 busy)."""
+        user = User(username)
+        async with http.get(f"{self.url}/api/session") as response:
+            user.keep(response)
+            user.xsrf = (await response.json())["xsrf"]
+        started = time.perf_counter()
+        body = {"username": username, "password": PASSWORD}
+        url = f"{self.url}/api/login"
+        async with http.post(url, json=body, headers=user.headers()) as response:
+            if response.status == 503:
+                return None
+            if response.status != 200:
+                raise RuntimeError(f"{self.name}: login {response.status} {await response.text()}")
+        return time.perf_counter() - started
+
     async def befriend(self, http: aiohttp.ClientSession, user: User, friend: User) -> None:
         """Make them friends: chatapp needs a request and its acceptance."""
         pairs = [(user, friend), (friend, user)] if self.is_chatapp else [(user, friend)]

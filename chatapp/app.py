@@ -19,6 +19,7 @@ from tornado import httputil
 from tornado.ioloop import PeriodicCallback
 from tornado.log import access_log
 
+from chatapp.accounts.passwords import Passwords
 from chatapp.accounts.redis_throttle import RedisThrottle
 from chatapp.accounts.service import Accounts
 from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
@@ -109,7 +110,9 @@ class ChatApp(tornado.web.Application):
         users = UserCache(self.db, enabled=not config.socketio.message_queue)
         self.accounts = Accounts(
             self.db,
-            bcrypt_cost=config.accounts.bcrypt_cost,
+            passwords=Passwords(
+                config.accounts.bcrypt_cost, max_waiting=config.accounts.max_waiting_hashes
+            ),
             users=users,
             throttle=build_login_throttle(config),
         )
@@ -202,6 +205,7 @@ class ChatApp(tornado.web.Application):
         await self.sockets.stop()
         await self.store.close()
         await self.accounts.throttle.close()
+        self.accounts.passwords.close()
         await self.db.close()
 
     async def health(self) -> dict[str, Any]:

@@ -153,6 +153,9 @@ class DatabaseSettings(Section):
 class AccountsSettings(Section):
     #: bcrypt's work factor: 12 takes about a quarter second a hash on one core.
     bcrypt_cost: int = Field(default=12, ge=4, le=16)
+    #: bcrypt work (logins, sign-ups, password changes) that may wait for a thread
+    #: (one per core, chatapp.accounts.passwords); more is refused at once, 503 `busy`.
+    max_waiting_hashes: int = Field(default=32, ge=1)
 
 
 class MongoSettings(Section):

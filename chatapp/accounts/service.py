@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatapp.accounts.passwords import check_password, hash_password, is_current
+from chatapp.accounts.passwords import Passwords, is_current
 from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
 from chatapp.accounts.user_cache import UserCache
 from chatapp.errors import ApiError
@@ -15,13 +15,13 @@ class Accounts:
         self,
         db: Database,
         *,
-        bcrypt_cost: int,
+        passwords: Passwords,
         users: UserCache | None = None,
         throttle: LoginThrottle | None = None,
     ) -> None:
         self.db = db
         self.users = users if users is not None else UserCache(db, enabled=False)
-        self.bcrypt_cost = bcrypt_cost
+        self.passwords = passwords
         self.throttle = throttle if throttle is not None else MemoryThrottle()
         self._dummy_hash: str | None = None
 
@@ -31,7 +31,7 @@ class Accounts:
 
     async def sign_up(self, username: str, password: str, display_name: str) -> User:
         """A new user (already validated input); 409 if the username is taken."""
-        hashed = await hash_password(password, self.bcrypt_cost)
+        hashed = await self.passwords.hash(password)
         try:
             return await self.db.create_user(username, display_name, hashed)
         except UsernameTaken:
@@ -51,10 +51,10 @@ class Accounts:
             raise ThrottledLogin(wait)
         account = await self.db.account(username)
         stored = account.password_hash if account else await self._dummy()
-        if await check_password(password, stored) and account is not None:
+        if await self.passwords.check(password, stored) and account is not None:
             await self.throttle.succeeded(username, address)
             if not is_current(stored):
-                hashed = await hash_password(password, self.bcrypt_cost)
+                hashed = await self.passwords.hash(password)
                 await self.db.set_password_hash(account.user.id, hashed)
             return account.user
         await self.throttle.failed(username, address)
@@ -66,11 +66,11 @@ class Accounts:
         A wrong current password is 401 bad_credentials and counts as a failed login.
         """
         await self.log_in(user.username, current, address)
-        await self.db.set_password_hash(user.id, await hash_password(new, self.bcrypt_cost))
+        await self.db.set_password_hash(user.id, await self.passwords.hash(new))
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:
-            self._dummy_hash = await hash_password("dummy password for timing", self.bcrypt_cost)
+            self._dummy_hash = await self.passwords.hash("dummy password for timing")
         return self._dummy_hash
 
 
