@@ -186,6 +186,8 @@ def chatapp_settings(store: str, redis_url: str, bcrypt_cost: int = 4) -> str:
     return f"""
 [server]
 port = 0
+; as the references, which log no requests (docs/PERFORMANCE.md says what the log costs)
+access_log = false
 [session]
 store = {store}
 [redis]

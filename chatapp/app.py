@@ -66,25 +66,6 @@ def build_login_throttle(config: Settings) -> LoginThrottle:
     return RedisThrottle(connect_redis(url, config.redis.timeout), config.redis.prefix)
 
 
-def log_request(handler: tornado.web.RequestHandler) -> None:
-    """Tornado's access log line, with any engine.io `sid` (a bearer token) masked."""
-    status = handler.get_status()
-    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-    request = handler.request
-    uri = request.uri or ""
-    if "sid=" in uri:
-        uri = _SID.sub(r"\1***", uri)
-    access_log.log(
-        level,
-        "%d %s %s (%s) %.2fms",
-        status,
-        request.method,
-        uri,
-        request.remote_ip,
-        1000.0 * request.request_time(),
-    )
-
-
 class ChatApp(tornado.web.Application):
     def __init__(
         self,
@@ -137,7 +118,6 @@ class ChatApp(tornado.web.Application):
             routes,
             cookie_secret=secret,
             login_url="/login",
-            log_function=log_request,
             xsrf_cookies=True,
             xsrf_cookie_kwargs={
                 "samesite": "Lax",
@@ -148,6 +128,27 @@ class ChatApp(tornado.web.Application):
             static_path=str(ROOT / "static"),
             websocket_max_message_size=config.socketio.max_message_size,
             **tornado_settings,
+        )
+
+    def log_request(self, handler: tornado.web.RequestHandler) -> None:
+        """Tornado's access log line, with any engine.io `sid` (a bearer token) masked;
+        with `[server] access_log` off, only for errors."""
+        status = handler.get_status()
+        if status < 400 and not self.config.server.access_log:
+            return
+        level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+        request = handler.request
+        uri = request.uri or ""
+        if "sid=" in uri:
+            uri = _SID.sub(r"\1***", uri)
+        access_log.log(
+            level,
+            "%d %s %s (%s) %.2fms",
+            status,
+            request.method,
+            uri,
+            request.remote_ip,
+            1000.0 * request.request_time(),
         )
 
     def server_options(self) -> dict[str, Any]:

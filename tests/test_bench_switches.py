@@ -1,9 +1,13 @@
-"""The benchmark's IOLoop lag probe: it sees a blocked loop, and only a benchmark routes it."""
+"""What the benchmarks read or switch off: the IOLoop lag probe (it sees a blocked loop, and
+only a benchmark routes it) and the access log."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+
+import pytest
 
 from chatapp.loop_lag import LoopLag
 from tests.apps import ServeApp, app_settings
@@ -37,3 +41,20 @@ async def test_the_probe_is_served_only_when_the_bench_setting_asks(serve_app: S
     assert response.code == 200
     samples = body(response)["samples_ms"]
     assert samples and all(isinstance(lag, float) and lag >= 0 for lag in samples)
+
+
+async def test_the_access_log_can_be_left_to_a_proxy_but_errors_are_always_logged(
+    serve_app: ServeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tornado.access")
+    logged = await serve_app(app_settings())
+    quiet = await serve_app(app_settings(server={"access_log": False}))
+    for running in (logged, quiet):
+        await running.browser().request("GET", "/api/session")
+        await running.browser().request("GET", "/no/such/path")
+    lines = [record.getMessage() for record in caplog.records if record.name == "tornado.access"]
+    assert [line.split(" (")[0] for line in lines] == [
+        "200 GET /api/session",
+        "404 GET /no/such/path",
+        "404 GET /no/such/path",  # the quiet app's: an error still gets its line
+    ]
