@@ -351,34 +351,54 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
     }
 
 
-def report(results: dict[str, dict[str, Figures]]) -> str:
-    """A table per figure: each target's value and its ratio to the bare stack's."""
+def cells(results: dict[str, dict[str, Figures]]) -> list[tuple[str, str, list[str]]]:
+    """(scenario, figure, one cell per target) rows: the value and its ratio to bare."""
     names = list(results)
     bare = results.get("bare", {})
-    lines = [f"{'scenario / figure':<44}" + "".join(f"{n:>16}" for n in names)]
-    scenarios = list(dict.fromkeys(s for figures in results.values() for s in figures))
-    for scenario in scenarios:
-        lines.append(scenario)
-        measures = list(dict.fromkeys(m for r in results.values() for m in r.get(scenario, {})))
-        for measure in measures:
-            row = f"  {measure:<42}"
+    rows = []
+    for scenario in dict.fromkeys(s for figures in results.values() for s in figures):
+        for measure in dict.fromkeys(m for r in results.values() for m in r.get(scenario, {})):
             reference = bare.get(scenario, {}).get(measure)
+            row = []
             for name in names:
                 value = results[name].get(scenario, {}).get(measure)
                 if value is None:
-                    row += f"{'-':>16}"
+                    row.append("-")
                     continue
                 cell = f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
                 if measure == "client cpu" and value >= CLIENT_BOUND:
                     cell += " !"
                 elif reference and name != "bare" and measure not in UNRATIOED:
                     cell += f" ({value / reference:.2f})"
-                row += f"{cell:>16}"
-            lines.append(row)
-    lines.append(
-        "(x.xx): ratio to bare; '!': the load generator was busy, the figure may be its own"
-    )
-    return "\n".join(lines)
+                row.append(cell)
+            rows.append((scenario, measure, row))
+    return rows
+
+
+def report(results: dict[str, dict[str, Figures]], markdown: bool = False) -> str:
+    """The figures as a table, plain or Markdown (for docs/PERFORMANCE.md)."""
+    names = list(results)
+    note = "(x.xx): ratio to bare; '!': the load generator was that busy: its own limit?"
+    if markdown:
+        lines = [
+            "| scenario / figure | " + " | ".join(names) + " |",
+            "|---" * (len(names) + 1) + "|",
+        ]
+        shown = ""
+        for scenario, measure, row in cells(results):
+            if scenario != shown:
+                lines.append(f"| **{scenario}** |" + " |" * len(names))
+                shown = scenario
+            lines.append(f"| {measure} | " + " | ".join(row) + " |")
+        return "\n".join([*lines, "", note])
+    lines = [f"{'scenario / figure':<44}" + "".join(f"{n:>16}" for n in names)]
+    shown = ""
+    for scenario, measure, row in cells(results):
+        if scenario != shown:
+            lines.append(scenario)
+            shown = scenario
+        lines.append(f"  {measure:<42}" + "".join(f"{cell:>16}" for cell in row))
+    return "\n".join([*lines, note])
 
 
 def main() -> None:
@@ -397,15 +417,19 @@ def main() -> None:
         "--repeat", type=int, default=1, help="runs per target, in turn; figures are medians"
     )
     parser.add_argument("--json", type=Path, help="default: bench/results/compare-<time>.json")
+    parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
+    parser.add_argument("--show", type=Path, help="print the table of an earlier run's JSON")
     args = parser.parse_args()
+    if args.show:
+        print(report(json.loads(args.show.read_text())["results"], args.markdown))
+        return
     os.sched_setaffinity(0, load_cores())
     results = asyncio.run(measure(args))
-    print(report(results))
+    print(report(results, args.markdown))
     out = args.json or ROOT / "bench/results" / f"compare-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({"args": vars(args) | {"json": str(out)}, "results": results}, indent=1)
-    )
+    record = {"args": {k: str(v) for k, v in vars(args).items()} | {"json": str(out)}}
+    out.write_text(json.dumps(record | {"results": results}, indent=1))
     print(f"written to {out}")
 
 
