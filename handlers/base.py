@@ -17,7 +17,6 @@ from chatapp import schemas
 from chatapp.app import ChatApp
 from chatapp.errors import INTERNAL_ERROR, Answer, ApiError, answer_for, is_expected
 from chatapp.schemas import Model
-from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.sessions.session import Session
 from chatapp.social.models import User
 
@@ -87,7 +86,8 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def load_session(self) -> Session:
         if self._session is None:
-            session = await self.application.cookies.load(self.get_cookie(COOKIE_NAME))
+            cookies = self.application.cookies
+            session = await cookies.load(self.get_cookie(cookies.name))
             self._session = session
             self.current_user = await self.application.accounts.user(session.user_id)
         return self._session
@@ -189,12 +189,13 @@ class BaseHandler(tornado.web.RequestHandler):
         self.add_header("Vary", "Cookie")
         if session.user_id is not None:
             self.set_header("Cache-Control", "no-store")
-        attributes = self.application.cookies.cookie_attributes
+        cookies = self.application.cookies
+        attributes = cookies.cookie_attributes
         if session.ended:
-            self.clear_cookie(COOKIE_NAME, **attributes)
+            self.clear_cookie(cookies.name, **attributes)
         elif session.id_changed and session.record is not None:
             record = session.record
-            self.set_signed_cookie(COOKIE_NAME, record.id, expires=record.deadline, **attributes)
+            self.set_signed_cookie(cookies.name, record.id, expires=record.deadline, **attributes)
 
 
 class ApiHandler(BaseHandler):

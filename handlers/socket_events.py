@@ -24,7 +24,6 @@ from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.registry import LocalSocket
 from chatapp.schemas import ChatMessage, Model, Nothing, Prefs, Rename
-from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.sessions.prefs import prefs_of, set_prefs
 from chatapp.sessions.session import Session
 from chatapp.social.models import User
@@ -80,7 +79,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         second time, so a logout racing with this connect either is seen by
         that check or reaches the socket through the room.
         """
-        cookie = environ["tornado.handler"].get_cookie(COOKIE_NAME)
+        cookie = environ["tornado.handler"].get_cookie(self.app.cookies.name)
         io = self.app.config.socketio
         registered = False
         try:

@@ -10,12 +10,13 @@ import socketio
 from chatapp.errors import Answer
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import ChatServer
-from chatapp.sessions.cookies import COOKIE_NAME
 
 log = logging.getLogger(__name__)
 
 
-def socketio_handler(sio: ChatServer, origins: OriginPolicy, max_per_address: int) -> type[Any]:
+def socketio_handler(
+    sio: ChatServer, origins: OriginPolicy, max_per_address: int, cookie_name: str
+) -> type[Any]:
     """python-engineio's Tornado handler with chatapp's origin rule, bound to the cookie.
 
     Polling POSTs carry no XSRF token and need none: engine.io refuses a
@@ -56,8 +57,8 @@ def socketio_handler(sio: ChatServer, origins: OriginPolicy, max_per_address: in
             handshake = sio.environ.get(eio_sid)
             if handshake is None:  # python-engineio would echo the sid back as text
                 self.refuse(400, "unknown_connection", "no such connection; open a new one")
-            elif handshake["tornado.handler"].get_cookie(COOKIE_NAME) != self.get_cookie(
-                COOKIE_NAME
+            elif handshake["tornado.handler"].get_cookie(cookie_name) != self.get_cookie(
+                cookie_name
             ):
                 self.refuse(403, "forbidden", "this connection belongs to another session")
 
@@ -72,7 +73,7 @@ def socketio_handler(sio: ChatServer, origins: OriginPolicy, max_per_address: in
         def get_compression_options(self) -> None:
             """Decline permessage-deflate, which every browser offers and python-engineio
             accepts with zlib's full window: about 120 kB of server memory per idle
-            socket (bench/realtime.py) to save about 250 bytes per chat message
+            socket (bench/compare.py, idle) to save about 250 bytes per chat message
             (bench/deflate_worth.py). See docs/PERFORMANCE.md."""
             return None
 

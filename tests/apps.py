@@ -20,7 +20,6 @@ from tornado.netutil import bind_sockets
 
 from chatapp.app import ChatApp
 from chatapp.schemas import Payload
-from chatapp.sessions.cookies import COOKIE_NAME
 from chatapp.settings import (
     DatabaseSettings,
     Settings,
@@ -117,9 +116,9 @@ class Running:
         events: tuple[str, ...] = (),
     ) -> RecordingClient:
         """A connected client that records the named server events in `client.received`."""
-        cookies = {}
-        if browser is not None and COOKIE_NAME in browser.cookies:
-            cookies[COOKIE_NAME] = browser.cookies[COOKIE_NAME]
+        cookies, name = {}, self.app.cookies.name  # __Host-... with secure_cookies
+        if browser is not None and name in browser.cookies:
+            cookies[name] = browser.cookies[name]
         client = RecordingClient(self.url, cookies=cookies, events=events)
         headers = {}
         if origin is not None:

@@ -12,9 +12,10 @@ from email.utils import parsedate_to_datetime
 
 from tornado.web import create_signed_value
 
-from chatapp.sessions.cookies import COOKIE_NAME
-from tests.apps import SECRET, StartApp
+from chatapp.sessions.cookies import COOKIE_NAME, SECURE_COOKIE_NAME
+from tests.apps import SECRET, StartApp, leave
 from tests.client import Browser, body
+from tests.helpers import call
 
 
 def session_cookie_header(browser: Browser) -> str:
@@ -52,11 +53,31 @@ async def test_the_first_write_creates_the_session_and_a_strict_cookie(start_app
     assert body(again)["prefs"] == {"theme": "dark"}
 
 
-async def test_cookies_are_secure_when_configured(start_app: StartApp) -> None:
+async def test_with_secure_cookies_the_session_cookie_is_a_host_prefixed_secure_one(
+    start_app: StartApp,
+) -> None:
+    """`__Host-`: the browser takes it only Secure, with Path=/ and no Domain, and only
+    from HTTPS, so no subdomain or plain-HTTP page can plant or overwrite it."""
     running = await start_app(secure_cookies=True)
-    browser = running.browser()
-    await browser.request("PUT", "/api/prefs", {"theme": "dark"})
-    assert "; secure" in session_cookie_header(browser).lower()
+    browser = await running.login("alice")
+    (header,) = [h for h in browser.set_cookie_headers if h.startswith(SECURE_COOKIE_NAME + "=")]
+    attributes = [part.strip().lower() for part in header.split(";")[1:]]
+    assert {"secure", "httponly", "path=/", "samesite=lax"} <= set(attributes)
+    assert not [a for a in attributes if a.startswith("domain")]
+    assert COOKIE_NAME not in browser.cookies
+    assert body(await browser.request("GET", "/api/session"))["authenticated"] is True
+    tab = await running.socket(browser)  # sockets read the same cookie
+    assert (await call(tab, "session:get"))["ok"] is True
+    # The same signed id under the plain name, as a plain-HTTP page could set it: not read.
+    planted = running.browser()
+    planted.cookies[COOKIE_NAME] = browser.cookies[SECURE_COOKIE_NAME]
+    assert body(await planted.request("GET", "/api/session"))["authenticated"] is False
+    # Logout clears it with the attributes it was set with (else the browser keeps it).
+    await browser.request("POST", "/api/logout")
+    cleared = [h for h in browser.set_cookie_headers if h.startswith(SECURE_COOKIE_NAME + '=""')]
+    assert cleared and "secure" in cleared[-1].lower() and "path=/" in cleared[-1].lower()
+    assert SECURE_COOKIE_NAME not in browser.cookies
+    await leave(tab)
 
 
 async def test_a_read_only_request_writes_nothing(start_app: StartApp) -> None:

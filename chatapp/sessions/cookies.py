@@ -23,6 +23,10 @@ from chatapp.sessions.session import ID_FORMAT, Session, SessionSockets, end_ses
 from stores.base import SessionRecord, SessionStore
 
 COOKIE_NAME = "chatapp_session"
+#: With `secure_cookies`: a browser takes a `__Host-` cookie only if it is Secure, has
+#: Path=/ and no Domain, and from HTTPS only, so no subdomain or plain-HTTP page
+#: (a network attacker's) can plant or overwrite the session cookie.
+SECURE_COOKIE_NAME = "__Host-" + COOKIE_NAME
 
 
 class SessionCookies:
@@ -45,6 +49,11 @@ class SessionCookies:
         self.touch_interval = touch_interval
         self.sockets = sockets
 
+    @property
+    def name(self) -> str:
+        """The session cookie's name; signatures are made for it."""
+        return SECURE_COOKIE_NAME if self.secure else COOKIE_NAME
+
     def session_id(self, cookie_value: str | None) -> str | None:
         """The id in a signed cookie value, or None if unsigned, forged, too old or malformed."""
         return self._read(cookie_value)[0]
@@ -56,7 +65,7 @@ class SessionCookies:
         for secret in (self.secret, *self.previous_secrets):
             decoded = decode_signed_value(
                 secret,
-                COOKIE_NAME,
+                self.name,
                 cookie_value,
                 max_age_days=self.store.absolute_timeout / 86400,
                 min_version=2,  # Tornado's v1 signatures are weaker; chatapp never issued one
