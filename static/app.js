@@ -211,8 +211,11 @@ export const socket = window.io
   : null;
 const resyncs = [];
 
-/** Run `catchUp` after every reconnect: re-read from the API what a dropped socket missed. */
-export function onReconnect(catchUp) {
+/** Run `catchUp` on every connect: re-read from the API what no socket of this page heard.
+ * The first connect too: whatever happened between the page's first API reads and its
+ * socket's first connect (or a connect that was cut before it completed) was pushed to
+ * no socket of this page. Catch-ups merge by id, so nothing is shown twice. */
+export function onConnect(catchUp) {
   resyncs.push(catchUp);
 }
 
@@ -250,10 +253,9 @@ if (socket) {
   let connectedBefore = false;
   let sessionEnded = false;
   socket.on("connect", () => {
-    if (connectedBefore) {
-      connection("Back online.", "back");
-      resyncs.forEach((catchUp) => catchUp());
-    } else connection("", "");
+    if (connectedBefore) connection("Back online.", "back");
+    else connection("", "");
+    resyncs.forEach((catchUp) => catchUp());
     refreshBell(); // a count pushed before this socket was there is read now
     connectedBefore = true;
   });

@@ -2,7 +2,7 @@
 // older ones on demand, Enter sends. The conversation in front of the person is read:
 // its messages neither ring the bell nor stay unread.
 import {
-  KeyedList, api, busy, el, emit, handleNotifications, looking, me, nextCursor, onReconnect,
+  KeyedList, api, busy, el, emit, handleNotifications, looking, me, nextCursor, onConnect,
   showError, socket, when,
 } from "../app.js";
 
@@ -106,5 +106,5 @@ handleNotifications((n) => {
   return true;
 });
 document.addEventListener("visibilitychange", markRead);
-onReconnect(() => load(null));
+onConnect(() => load(null));
 load(null);

@@ -1,5 +1,5 @@
 // Every conversation, the most recent first: the friend, the last message, unread count.
-import { api, avatar, el, me, nameOf, onReconnect, showError, socket, when } from "../app.js";
+import { api, avatar, el, me, nameOf, onConnect, showError, socket, when } from "../app.js";
 
 const list = document.getElementById("conversations");
 const empty = document.getElementById("empty");
@@ -29,5 +29,5 @@ async function load() {
 // A message in any conversation reorders the list and moves its unread count: re-read it.
 socket?.on("chat:message", load);
 socket?.on("notifications:unread", load); // a conversation was read in another tab
-onReconnect(load);
+onConnect(load);
 load();

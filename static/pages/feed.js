@@ -1,5 +1,5 @@
 import {
-  KeyedList, announce, api, busy, me, nextCursor, onReconnect, showError, socket,
+  KeyedList, announce, api, busy, me, nextCursor, onConnect, showError, socket,
 } from "../app.js";
 import { commentArrived, showPost } from "../posts.js";
 
@@ -57,5 +57,5 @@ socket?.on("feed:post", (post) => {
   if (fresh && post.author.id !== me()) announce(`New post from ${post.author.display_name}`);
 });
 socket?.on("feed:comment", (comment) => commentArrived(posts, comment));
-onReconnect(() => load(null)); // newer posts missed while away; existing ones are kept, not doubled
+onConnect(() => load(null)); // newer posts missed while away; existing ones are kept, not doubled
 load(null);

@@ -1,7 +1,7 @@
 // Friends, requests and search. Every button names the state it was drawn for
 // (`?expect=`), so a button left stale by a change elsewhere cannot do something else;
 // every change to a friendship redraws both people's open pages (`friendship:changed`).
-import { api, avatar, busy, el, nameOf, onReconnect, say, showError, socket } from "../app.js";
+import { api, avatar, busy, el, nameOf, onConnect, say, showError, socket } from "../app.js";
 
 const lists = ["friends", "incoming", "requested"];
 
@@ -97,5 +97,5 @@ socket?.on("presence", ({ user, online }) => {
   if (dot) dot.replaceWith(presence(online));
 });
 socket?.on("friendship:changed", refresh); // here or on the other person's side
-onReconnect(refresh);
+onConnect(refresh);
 refresh();

@@ -2,7 +2,7 @@
 // page is looked at is read: marked read on the server, still highlighted here as new.
 import {
   KeyedList, api, avatar, busy, describe, el, handleNotifications, linkOf, looking, nextCursor,
-  onReconnect, showError, when,
+  onConnect, showError, when,
 } from "../app.js";
 
 const list = new KeyedList(document.getElementById("notifications"));
@@ -58,5 +58,5 @@ handleNotifications((n) => {
   return true;
 });
 document.addEventListener("visibilitychange", () => looking() && load(null));
-onReconnect(() => load(null));
+onConnect(() => load(null));
 load(null);

@@ -1,5 +1,5 @@
 // One post, its comments open: where a post or comment notification leads.
-import { KeyedList, api, onReconnect, showError, socket } from "../app.js";
+import { KeyedList, api, onConnect, showError, socket } from "../app.js";
 import { commentArrived, openCommentsOf, showPost } from "../posts.js";
 
 const postId = document.body.dataset.subject;
@@ -18,5 +18,5 @@ async function load() {
 }
 
 socket?.on("feed:comment", (comment) => commentArrived(posts, comment));
-onReconnect(load);
+onConnect(load);
 load();
