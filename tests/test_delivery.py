@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-import aiohttp
 import pytest
 
 from chatapp.realtime.server import poll_with_timeout
 from tests.apps import StartApp
 from tests.helpers import arrived, barrier, eventually
-from tests.test_sockets import cookie_header, engine_io_url
+from tests.test_sockets import frames_until_closed, raw_socket
 
 PUSHES = 300
 
@@ -65,19 +64,11 @@ async def test_pushes_queued_at_shutdown_go_out_before_the_connections_close(
     running = await start_app()
     browser = await running.login("alice")
     alice_id = await running.user_id("alice")
-    url, headers = engine_io_url(running), cookie_header(browser)
-    async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as raw:
-        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("0")
-        await raw.send_str("40")
-        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("40")
+    async with raw_socket(running, browser) as raw:
         for n in range(PUSHES):
             await running.app.sockets.push_to_user(alice_id, "notification", {"n": n})
         await running.app.sockets.close_all(within=5.0)
-        frames = []
-        while (message := await asyncio.wait_for(raw.receive(), timeout=5)).type == (
-            aiohttp.WSMsgType.TEXT
-        ):
-            frames.append(message.data)
+        frames = await frames_until_closed(raw)
     events = [frame for frame in frames if frame.startswith('42["notification"')]
     assert events == [f'42["notification",{{"n":{n}}}]' for n in range(PUSHES)]
     assert frames[-1] == "1"  # then engine.io's close

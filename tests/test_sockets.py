@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
@@ -25,6 +27,29 @@ def engine_io_url(running: Running) -> str:
 
 def cookie_header(browser: Browser) -> dict[str, str]:
     return {"Cookie": f"{COOKIE_NAME}={browser.cookies[COOKIE_NAME]}"}
+
+
+@asynccontextmanager
+async def raw_socket(
+    running: Running, browser: Browser
+) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+    """A WebSocket speaking Engine.IO by hand, its namespace "/" joined."""
+    url, headers = engine_io_url(running), cookie_header(browser)
+    async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as raw:
+        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("0")
+        await raw.send_str("40")
+        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("40")
+        yield raw
+
+
+async def frames_until_closed(raw: aiohttp.ClientWebSocketResponse) -> list[str]:
+    """Every text frame the server sends until it closes the connection."""
+    frames = []
+    while (message := await asyncio.wait_for(raw.receive(), timeout=5)).type == (
+        aiohttp.WSMsgType.TEXT
+    ):
+        frames.append(message.data)
+    return frames
 
 
 async def _count_is(running: Running, user_id: str, count: int) -> bool:
@@ -494,17 +519,9 @@ async def test_a_shutdown_closes_transports_so_that_clients_come_back(
     tests/test_browser.py restarts a real run.py under an open page."""
     running = await start_app()
     browser = await running.login("alice")
-    url, headers = engine_io_url(running), cookie_header(browser)
-    async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as raw:
-        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("0")
-        await raw.send_str("40")
-        assert (await asyncio.wait_for(raw.receive(), timeout=5)).data.startswith("40")
+    async with raw_socket(running, browser) as raw:
         await running.app.sockets.close_all(within=1.0)
-        frames = []
-        while (message := await asyncio.wait_for(raw.receive(), timeout=5)).type == (
-            aiohttp.WSMsgType.TEXT
-        ):
-            frames.append(message.data)
+        frames = await frames_until_closed(raw)
     # Pings ("2") and events ("42[...]") aside, the last word is engine.io's close.
     assert [frame for frame in frames if frame != "2" and not frame.startswith("42")] == ["1"]
     assert await running.app.sockets.socket_count(await running.user_id("alice")) == 0
