@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,8 @@ from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"listening on (http://\S+)")
-PASSWORD = "bench-password-1"
+#: Every benchmark user's password: made afresh for each run, on servers that live for it.
+PASSWORD = secrets.token_urlsafe(16)
 #: The core the server runs on; the load generators get the others.
 SERVER_CORE = 0
 
@@ -131,17 +133,22 @@ class Target:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    async def visitor(self, http: aiohttp.ClientSession, username: str) -> User:
+        """A chatapp visitor about to log in or sign up: the XSRF cookie and token."""
+        user = User(username)
+        async with http.get(f"{self.url}/api/session") as response:
+            user.keep(response)
+            user.xsrf = (await response.json())["xsrf"]
+        return user
+
     async def sign_in(self, http: aiohttp.ClientSession, username: str) -> User:
         """A logged-in user: chatapp's sign-up (XSRF token first), a reference's login."""
-        user = User(username)
         if self.is_chatapp:
-            async with http.get(f"{self.url}/api/session") as response:
-                user.keep(response)
-                user.xsrf = (await response.json())["xsrf"]
+            user = await self.visitor(http, username)
             body = {"username": username, "password": PASSWORD}
             path = "/api/signup"
         else:
-            body, path = {"username": username}, "/api/login"
+            user, body, path = User(username), {"username": username}, "/api/login"
         async with http.post(f"{self.url}{path}", json=body, headers=user.headers()) as response:
             if response.status >= 300:
                 raise RuntimeError(f"{self.name}: {path} {response.status} {await response.text()}")
@@ -151,10 +158,7 @@ class Target:
     async def log_in(self, http: aiohttp.ClientSession, username: str) -> float | None:
         """Log a signed-up chatapp user in as a browser does: the seconds the login
         took, or None if it was refused for being one too many at once (503 busy)."""
-        user = User(username)
-        async with http.get(f"{self.url}/api/session") as response:
-            user.keep(response)
-            user.xsrf = (await response.json())["xsrf"]
+        user = await self.visitor(http, username)
         started = time.perf_counter()
         body = {"username": username, "password": PASSWORD}
         url = f"{self.url}/api/login"
