@@ -55,7 +55,7 @@ async def seed(accounts: Accounts, social: Social) -> tuple[str, ...]:
             " no demo data was created"
         )
     users = {
-        name: await accounts.sign_up(name, demo_password(name), display_name)
+        name: await accounts.sign_up(name, demo_password(name), display_name, "--demo")
         for name, display_name in DEMO_USERS.items()
     }
     for a, b in FRIENDS:

@@ -10,7 +10,10 @@ class SignupHandler(ApiHandler):
     async def post(self) -> None:
         body = self.body(SignUp)
         user = await self.application.accounts.sign_up(
-            body.username, body.password, body.display_name or body.username
+            body.username,
+            body.password,
+            body.display_name or body.username,
+            self.request.remote_ip or "unknown",
         )
         await self.session.log_in(user.id, self.device())
         self.send_json({"user": user.public()}, 201)

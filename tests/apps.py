@@ -22,6 +22,7 @@ from chatapp.app import ChatApp
 from chatapp.schemas import Payload
 from chatapp.settings import (
     DatabaseSettings,
+    SessionSettings,
     Settings,
 )
 from chatapp.social.base import UsernameTaken
@@ -164,7 +165,9 @@ async def serve_app(tmp_path: Path) -> AsyncIterator[ServeApp]:
     """Serves apps built from given settings on free ports; stops them after the test.
 
     Unless the settings name a database, each app gets a SQLite file of the
-    test's own: tests never write to the repository's var/.
+    test's own, and the file store a folder of the test's own (shared by its
+    apps, as by the processes of one deployment): tests never write to the
+    repository's var/.
     """
     servers: list[tuple[HTTPServer, ChatApp]] = []
 
@@ -172,6 +175,8 @@ async def serve_app(tmp_path: Path) -> AsyncIterator[ServeApp]:
         if settings.database == DatabaseSettings():
             url = f"sqlite:///{tmp_path}/chatapp-{len(servers)}.sqlite3"
             settings = settings.changed(database={"url": url})
+        if settings.session.file_dir == SessionSettings().file_dir:
+            settings = settings.changed(session={"file_dir": str(tmp_path / "sessions")})
         app = make_app(settings, store=store)
         app.add_handlers(r".*", [(r"/test/login", LoginForTest), (r"/test/set", SetKeyForTest)])
         _register_test_event(app)

@@ -88,6 +88,11 @@ class Passwords:
             return False
         return matches
 
+    def unmatchable(self) -> str:
+        """A well-formed hash at this cost that no password matches: checking a login
+        of an unknown user against it costs one bcrypt check, as a wrong password does."""
+        return V2 + (bcrypt.gensalt(self.cost) + b"." * 31).decode()
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatapp.sessions.cookies import SessionCookies
-from chatapp.sessions.session import DEVICE_KEY, SEEN_KEY
+from chatapp.sessions.session import DEVICE_KEY, SEEN_KEY, auth_log
 from chatapp.times import iso_epoch
 from stores.base import SessionRecord
 
@@ -84,6 +84,7 @@ class Logins:
     async def end(self, user_id: str, session_id: str, reason: str) -> None:
         """End one login of the user as logout ends one, and tell their pages."""
         await self.cookies.end(session_id, reason)
+        auth_log.info("login %s ended (%s): user %s", self.handle(session_id), reason, user_id)
         await self.changed(user_id)
 
     async def end_all_but(self, user_id: str, keep: str | None, reason: str) -> int:
@@ -91,6 +92,7 @@ class Logins:
         ended = [sid for sid in await self.store.session_ids_of(user_id) if sid != keep]
         for session_id in ended:
             await self.cookies.end(session_id, reason)
+        auth_log.info("%d other logins ended (%s): user %s", len(ended), reason, user_id)
         await self.changed(user_id)
         return len(ended)
 

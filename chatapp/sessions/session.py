@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import random
 import re
 import secrets
@@ -42,6 +43,9 @@ from stores.base import (
     encode_value,
 )
 from stores.errors import SessionConflict, SessionGone
+
+#: Logins, logouts and revocations: one line each, naming users, never a session id.
+auth_log = logging.getLogger("chatapp.auth")
 
 #: Kept in every logged-in session (so every store lists devices with no new primitive):
 #: {"created", "agent", "address"} set at login, and the time of the last renewal, which
@@ -248,6 +252,8 @@ class Session(MutableMapping[str, Any]):
         """End the session in the store and its sockets; later saves and touches do nothing."""
         if self._record is not None:
             await self._end(self._record.id, reason)
+            if self.user_id is not None:
+                auth_log.info("session ended (%s): user %s", reason, self.user_id)
         self._record = None
         self._data = {}
         self._writes = []
