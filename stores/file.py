@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -128,7 +127,7 @@ class FileSessionStore(SessionStore):
 
     async def sweep(self) -> int:
         """Remove expired session files, their index markers and stale temp files."""
-        now = time.time()
+        now = self.clock()
 
         def expired_ids() -> list[str]:
             found = []
@@ -198,7 +197,7 @@ class FileSessionStore(SessionStore):
             json.dump(doc, handle, separators=(",", ":"))
             handle.flush()
             os.fsync(handle.fileno())
-        os.utime(temp, (time.time(), stored.expires_at))
+        os.utime(temp, (self.clock(), stored.expires_at))
         os.replace(temp, path)
 
     def _remove(self, session_id: str) -> None:

@@ -8,7 +8,6 @@ through an object it loaded.
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -46,7 +45,7 @@ class MemorySessionStore(SessionStore):
         return len(self._sessions)
 
     async def _read(self, session_id: str) -> StoredSession | None:
-        stored = self._live(session_id, time.time())
+        stored = self._live(session_id, self.clock())
         if stored is None:
             return None
         self._used(session_id)
@@ -56,7 +55,7 @@ class MemorySessionStore(SessionStore):
         if stored.id in self._sessions:
             raise SessionStoreError(f"session id already exists: {stored.id!r}")
         if len(self._sessions) >= self.max_sessions:
-            self._sweep(time.time())
+            self._sweep(self.clock())
         while len(self._sessions) >= self.max_sessions:
             evicted = next(iter(self._anonymous), None) or next(iter(self._sessions))
             log.warning(
@@ -99,7 +98,7 @@ class MemorySessionStore(SessionStore):
         return list(self._by_user.get(user_id, ()))
 
     async def sweep(self) -> int:
-        return self._sweep(time.time())
+        return self._sweep(self.clock())
 
     def _sweep(self, now: float) -> int:
         expired = [sid for sid, s in self._sessions.items() if s.expires_at <= now]

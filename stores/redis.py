@@ -7,13 +7,15 @@
 Each primitive is one script, so it runs atomically on the server: a patch
 checks every key's revision, applies, bumps `rev` and renews the TTL in one
 step, and a script on a key that expired or was deleted finds nothing and
-creates nothing. Scripts name the user-index keys they build from the prefix,
-which a single Redis (or a cluster with hash tags in the prefix) accepts.
+creates nothing. Expired means by the app's clock (`exp` against the `now`
+a script is given), not only by the server's TTL: an app host whose clock
+runs ahead of Redis's never renews what it already considers expired.
+Scripts name the user-index keys they build from the prefix, which a single
+Redis (or a cluster with hash tags in the prefix) accepts.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -56,7 +58,8 @@ return 1
 _APPLY = (
     _INDEX
     + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
+local live_until = redis.call('HGET', KEYS[1], 'exp')
+if not live_until or tonumber(live_until) <= tonumber(ARGV[1]) then return {'gone'} end
 local base = tonumber(ARGV[3])
 local conflicts = {'conflict'}
 for i = 8, #ARGV, 3 do
@@ -94,7 +97,8 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 # KEYS[1] session; ARGV: now_ms, idle_ms
 _TOUCH = """
 local deadline = redis.call('HGET', KEYS[1], 'deadline')
-if not deadline then return false end
+local live_until = redis.call('HGET', KEYS[1], 'exp')
+if not deadline or tonumber(live_until) <= tonumber(ARGV[1]) then return false end
 local exp = string.format('%d', math.min(tonumber(ARGV[1]) + tonumber(ARGV[2]), tonumber(deadline)))
 redis.call('HSET', KEYS[1], 'exp', exp)
 redis.call('PEXPIREAT', KEYS[1], exp)
@@ -148,7 +152,7 @@ class RedisSessionStore(SessionStore):
     async def _insert(self, stored: StoredSession) -> None:
         user_id = stored.user_id or ""
         args: list[Any] = [
-            _ms(time.time()),
+            _ms(self.clock()),
             _ms(stored.expires_at),
             _ms(stored.deadline),
             user_id,
