@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from typing import Any
 
+import engineio.payload
 import socketio
 
 from chatapp.errors import Answer
@@ -12,6 +15,8 @@ from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import ChatServer
 
 log = logging.getLogger(__name__)
+#: The first character of every Engine.IO 4 text frame: its packet type (open ... noop).
+ENGINE_IO_PACKET_TYPES = frozenset("0123456")
 
 
 def socketio_handler(
@@ -57,10 +62,25 @@ def socketio_handler(
             handshake = sio.environ.get(eio_sid)
             if handshake is None:  # python-engineio would echo the sid back as text
                 self.refuse(400, "unknown_connection", "no such connection; open a new one")
+            elif self.request.method == "POST" and (fault := payload_fault(self.request.body)):
+                log.warning("malformed Engine.IO payload (%s); refused", fault)
+                self.refuse(400, "malformed_payload", f"not an Engine.IO payload: {fault}")
             elif handshake["tornado.handler"].get_cookie(cookie_name) != self.get_cookie(
                 cookie_name
             ):
                 self.refuse(403, "forbidden", "this connection belongs to another session")
+
+        async def on_message(self, message: str | bytes) -> None:
+            """python-engineio takes a WebSocket text frame apart outside any `try`: one
+            that starts with no packet type (0 to 6) killed its task with a traceback and
+            left the connection open and silent (7 to 9: a traceback per frame). Such a
+            frame ends the connection with one log line (as a frame Socket.IO cannot
+            decode does: ChatServer)."""
+            if isinstance(message, str) and message[:1] not in ENGINE_IO_PACKET_TYPES:
+                log.warning("malformed Engine.IO frame; closing its connection")
+                self.close(1002, "malformed frame")
+                return
+            await super().on_message(message)
 
         def refuse(self, status: int, code: str, message: str) -> None:
             self.set_status(status)
@@ -78,3 +98,29 @@ def socketio_handler(
             return None
 
     return SocketIOHandler
+
+
+def payload_fault(body: bytes) -> str | None:
+    """What in a polling POST body python-engineio would fail to take apart, or None.
+
+    It decodes the body outside any handling of its own, logs a traceback
+    and answers 200 ("ok") for what it could not read; chatapp refuses such a
+    body with 400 before it gets there. Checked: UTF-8, at most
+    `Payload.max_decode_packets` packets, each starting with its type (or `b`
+    and strict base64 for binary). JSONP (`d=`) is not served.
+    """
+    try:
+        packets = body.decode("utf-8").split("\x1e")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    if len(packets) > engineio.payload.Payload.max_decode_packets:
+        return "too many packets"
+    for packet in packets:
+        if packet.startswith("b"):
+            try:
+                base64.b64decode(packet[1:], validate=True)
+            except binascii.Error:
+                return "bad base64"
+        elif packet[:1] not in ENGINE_IO_PACKET_TYPES:
+            return "no packet type"
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -464,14 +465,21 @@ SOCKETIO_FRAMES = [
 ]
 
 
-async def test_malformed_packets_never_take_the_server_down(start_app: StartApp) -> None:
+async def test_malformed_packets_never_take_the_server_down(
+    start_app: StartApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each bad input, on a connection of its own, logs at most one line (the access
+    log's line for the connection aside) and never a traceback; others are unaffected."""
     running = await start_app()
     browser = await running.login("alice")
     bystander = await running.socket(browser)
     url, headers = engine_io_url(running), cookie_header(browser)
+    limit = running.app.config.server.max_message_size
+    oversized: list[str | bytes] = ["40", '42["prefs:set","' + "x" * limit + '"]']
     async with aiohttp.ClientSession() as http:
-        for frames in MALFORMED_FRAMES:
-            async with http.ws_connect(url, headers=headers) as raw:
+        for frames in [*MALFORMED_FRAMES, oversized]:
+            caplog.clear()
+            async with http.ws_connect(url, headers=headers, max_msg_size=0) as raw:
                 await asyncio.wait_for(raw.receive(), timeout=5)  # engine.io's open packet
                 for frame in frames:
                     if isinstance(frame, bytes):
@@ -479,8 +487,34 @@ async def test_malformed_packets_never_take_the_server_down(start_app: StartApp)
                     else:
                         await raw.send_str(frame)
                 await asyncio.sleep(0.05)
+            lines = [r for r in caplog.records if r.name != "tornado.access"]
+            assert len(lines) <= 1, (frames[-1][:40], [r.getMessage() for r in lines])
+            assert not [r for r in lines if r.exc_info], frames
     assert (await call(bystander, "session:get"))["ok"] is True
     assert (await running.browser().request("GET", "/healthz")).code == 200
+    await leave(bystander)
+
+
+async def test_oversized_and_garbage_polling_bodies_are_refused_and_harm_no_one(
+    start_app: StartApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    running = await start_app()
+    browser = await running.login("alice")
+    bystander = await running.socket(browser)
+    base = running.url + "/socket.io/?EIO=4&transport=polling"
+    limit = running.app.config.server.max_message_size
+    bodies = ["4" + "x" * (4 * limit), "garbage", "", "9", "\x1e\x1e", "b!!!", "40\x1e42[1"]
+    async with aiohttp.ClientSession(headers=cookie_header(browser)) as http:
+        for payload in bodies:
+            async with http.get(base) as opened:
+                sid = json.loads((await opened.text())[1:])["sid"]
+            caplog.clear()
+            async with http.post(f"{base}&sid={sid}", data=payload) as answered:
+                assert answered.status < 500, payload[:20]
+            lines = [r for r in caplog.records if r.name != "tornado.access"]
+            assert len(lines) <= 1, (payload[:20], [r.getMessage() for r in lines])
+            assert not [r for r in lines if r.exc_info], payload[:20]
+    assert (await call(bystander, "session:get"))["ok"] is True
     await leave(bystander)
 
 
@@ -488,8 +522,10 @@ async def test_a_malformed_socketio_frame_costs_its_connection_and_one_line(
     serve_app: ServeApp, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Before: IndexError or RecursionError inside python-socketio, a traceback per frame.
-    (Decoding happens before any store is asked: one store is enough.)"""
-    running = await serve_app(app_settings(session={"store": "memory"}))
+    (Decoding happens before any store is asked: one store is enough.) Heartbeats as in
+    production, so that only the server's close, not a ping timeout, ends it in time."""
+    heartbeats = {"ping_interval": 25, "ping_timeout": 20}
+    running = await serve_app(app_settings(session={"store": "memory"}, socketio=heartbeats))
     browser = await running.login("alice")
     bystander = await running.socket(browser)
     url, headers = engine_io_url(running), cookie_header(browser)

@@ -131,7 +131,15 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
             log.warning(
                 "malformed Socket.IO frame (%s); closing its connection", type(exc).__name__
             )
-            await self.eio.disconnect(eio_sid)
+            # Without waiting for the close packet to go out (python-engineio's
+            # disconnect does): over polling that waits for the client's next GET, and
+            # the frame came in a POST that must be answered first. A socket closed so
+            # is dropped by engine.io's own housekeeping, as after a ping timeout.
+            socket = self.eio.sockets.get(eio_sid)
+            if socket is not None:
+                await socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
+                if socket.upgraded:  # its writer sends the close packet, then ends the TCP
+                    socket.queue.put_nowait(None)
 
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
         await super()._handle_connect(eio_sid, namespace, data)
