@@ -1,0 +1,94 @@
+"""A session store that goes away, as networks lose servers: refused, or black-holed.
+
+Through tests/faults.py's proxy between the app and a real Redis or MongoDB:
+a request that needs the session answers 503 within 3 s and is never taken
+for logged in; /healthz answers at once (under 100 ms) and names the part
+that is down; open sockets stay connected; when the server is back, the
+same process serves again within 10 s, with no restart.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.apps import Running, ServeApp, app_settings, leave, unique
+from tests.client import Browser, body
+from tests.faults import FaultyProxy, Mode, faulty_proxy
+from tests.helpers import call, eventually
+
+pytestmark = pytest.mark.slow
+
+STORES = ["redis", "mongodb-pymongo", "mongodb-motor"]
+
+
+@pytest.fixture(params=STORES)
+async def through_proxy(
+    request: pytest.FixtureRequest, serve_app: ServeApp
+) -> AsyncIterator[tuple[Running, FaultyProxy]]:
+    store, _, driver = request.param.partition("-")
+    target = request.getfixturevalue("redis_url" if store == "redis" else "mongodb_url")
+    async with faulty_proxy(target) as proxy:
+        sections: dict[str, Any] = {"session": {"store": store}}
+        if store == "redis":  # the login throttle's counts go there too
+            sections["redis"] = {"url": proxy.url("redis", "/0"), "timeout": 2}
+        else:
+            # directConnection: the server may name its own address for a replica set,
+            # which the driver would then use, around the proxy.
+            database = f"/faults_{uuid.uuid4().hex[:12]}?directConnection=true"
+            sections["mongodb"] = {"url": proxy.url("mongodb", database), "driver": driver}
+        yield await serve_app(app_settings(**sections)), proxy
+
+
+async def timed(browser: Browser, path: str) -> tuple[float, int, Any]:
+    started = time.monotonic()
+    response = await browser.request("GET", path)
+    return time.monotonic() - started, response.code, body(response)
+
+
+@pytest.mark.parametrize("mode", ["refuse", "blackhole"])
+async def test_a_lost_store_is_a_fast_503_and_comes_back_by_itself(
+    through_proxy: tuple[Running, FaultyProxy], mode: Mode
+) -> None:
+    running, proxy = through_proxy
+    alice = await running.login(unique("alice"))
+    tab = await running.socket(alice)
+    assert (await call(tab, "session:get"))["ok"] is True
+
+    proxy.set(mode)
+    took, code, answer = await timed(alice, "/api/session")
+    assert code == 503 and answer["error"]["code"] == "backend_unavailable", (code, answer)
+    assert took < 3.0, f"503 after {took:.2f} s"
+    health_times: list[float] = []
+
+    async def healthz_names_the_store() -> bool:
+        took, code, report = await timed(running.browser(), "/healthz")
+        health_times.append(took)
+        return code == 503 and report["failing"] == ["session_store"]
+
+    await eventually(healthz_names_the_store, limit=4)
+    assert max(health_times) < 0.1, f"/healthz took up to {max(health_times):.3f} s"
+    ack = await call(tab, "session:get")
+    assert ack["ok"] is False and ack["error"]["code"] == "backend_unavailable"
+    assert tab.connected
+
+    proxy.set("pass")
+    healed = time.monotonic()
+
+    async def logged_in_again() -> bool:
+        _, code, answer = await timed(alice, "/api/session")
+        return code == 200 and answer["authenticated"] is True
+
+    await eventually(logged_in_again, limit=10)
+    await eventually(lambda: _healthy(running), limit=10 - (time.monotonic() - healed))
+    assert tab.connected
+    assert (await call(tab, "session:get"))["ok"] is True
+    await leave(tab)
+
+
+async def _healthy(running: Running) -> bool:
+    return (await running.browser().request("GET", "/healthz")).code == 200
