@@ -12,7 +12,10 @@ Why so:
 - A session's idle expiry is the file's mtime, so `touch` is one utime() and
   never rewrites data, and the reaper finds expired files by stat alone.
 - Writes go to a temp file, are fsync'ed and then os.replace'd: a reader sees
-  the old file or the new one, never a torn one.
+  the old file or the new one, never a torn one; a write that fails (a full
+  disk) leaves the old one. A login is indexed before its file is written
+  and unindexed after, so a crash in between leaves a stale index entry
+  (listing checks the data), never a login that "log out everywhere" misses.
 - Read-modify-write holds the session's lock stripe: an asyncio.Lock for this
   process, then flock() for other processes. Stripes, not one lock file per
   session, because deleting a lock file that another process has open breaks
@@ -74,8 +77,8 @@ class FileSessionStore(SessionStore):
             path = self._path(stored.id)
             if path.exists():
                 raise SessionStoreError(f"session id already exists: {stored.id!r}")
-            self._write_file(path, stored)
             self._index(stored)
+            self._write_file(path, stored)
 
         await self._locked(stored.id, insert)
 
@@ -89,10 +92,11 @@ class FileSessionStore(SessionStore):
                 raise SessionGone(session_id)
             old_user = stored.user_id
             self._apply_in_place(stored, changes, base_revision, now)
+            if stored.user_id != old_user:
+                self._index(stored)
             self._write_file(path, stored)
             if stored.user_id != old_user:
                 self._unindex(session_id, old_user)
-                self._index(stored)
             return stored
 
         return await self._locked(session_id, apply)
@@ -133,12 +137,14 @@ class FileSessionStore(SessionStore):
             found = []
             for path in _entries(self.directory):
                 try:
-                    mtime = path.stat().st_mtime
+                    status = path.stat()
                 except OSError:
                     continue
-                if path.name.startswith(".tmp-") and mtime < now - 60:
+                # A temp file's mtime may already be its session's expiry; its ctime is
+                # when it was last written, which utime() cannot set.
+                if path.name.startswith(".tmp-") and status.st_ctime < now - 60:
                     path.unlink(missing_ok=True)
-                elif path.suffix == _SUFFIX and mtime <= now:
+                elif path.suffix == _SUFFIX and status.st_mtime <= now:
                     stored = self._read_file(path)
                     found.append(stored.id if stored else path.stem)
             return found
@@ -193,12 +199,17 @@ class FileSessionStore(SessionStore):
             "deadline": stored.deadline,
         }
         temp = self.directory / f".tmp-{os.getpid()}-{_digest(stored.id)[:16]}"
-        with open(temp, "w", encoding="utf-8", opener=_private) as handle:
-            json.dump(doc, handle, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.utime(temp, (self.clock(), stored.expires_at))
-        os.replace(temp, path)
+        try:
+            with open(temp, "w", encoding="utf-8", opener=_private) as handle:
+                json.dump(doc, handle, separators=(",", ":"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.utime(temp, (self.clock(), stored.expires_at))
+            os.replace(temp, path)
+        except BaseException:  # a full disk, say: the old file stays as it was
+            with suppress(OSError):
+                temp.unlink()
+            raise
 
     def _remove(self, session_id: str) -> None:
         path = self._path(session_id)
@@ -242,7 +253,13 @@ class FileSessionStore(SessionStore):
     # -- locking and threads ---------------------------------------------------------
 
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        """`func` on the store's threads; a failing file system (full, read-only, gone)
+        is StoreUnavailable, a 503, like a backing server that is down."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+            raise StoreUnavailable(f"session directory {self.directory}: {problem}") from exc
 
     async def _locked(self, session_id: str, func: Callable[[], T]) -> T:
         stripe = int(_digest(session_id)[:2], 16)
