@@ -35,7 +35,7 @@ from chatapp.body_limit import DRAIN_FACTOR, BodyLimit
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.health import Health, Probe
 from chatapp.loop_lag import LoopLag
-from chatapp.ratelimit import WriteLimits
+from chatapp.ratelimit import LogOnce, WriteLimits
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import build_realtime
 from chatapp.sessions.cookie_secret import check_previous_secrets, resolve_cookie_secret
@@ -96,6 +96,7 @@ class ChatApp(tornado.web.Application):
         )
         self.social = Social(self.db, self.sockets, users)
         self.limits = WriteLimits(config.limits)
+        self._refusals_logged = LogOnce()
         self.sockets.audience = self.db.friend_ids  # presence goes to friends
         self.sockets.profile = self.social.profile
         self.cookies = SessionCookies(
@@ -130,23 +131,31 @@ class ChatApp(tornado.web.Application):
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         """Tornado's access log line, with any engine.io `sid` (a bearer token) masked;
-        with `[server] access_log` off, only for errors."""
+        with `[server] access_log` off, only for errors. A rate limit's refusals (429)
+        are logged once a minute per address, with how many were left out."""
         status = handler.get_status()
         if status < 400 and not self.config.server.access_log:
             return
-        level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
         request = handler.request
+        note = ""
+        if status == 429:
+            left_out = self._refusals_logged.due(request.remote_ip or "")
+            if left_out is None:
+                return
+            note = f" (and {left_out} more 429s in the last minute)" if left_out else ""
+        level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
         uri = request.uri or ""
         if "sid=" in uri:
             uri = _SID.sub(r"\1***", uri)
         access_log.log(
             level,
-            "%d %s %s (%s) %.2fms",
+            "%d %s %s (%s) %.2fms%s",
             status,
             request.method,
             uri,
             request.remote_ip,
             1000.0 * request.request_time(),
+            note,
         )
 
     def server_options(self) -> dict[str, Any]:

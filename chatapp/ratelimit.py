@@ -66,8 +66,9 @@ class Budgets:
 
 
 class WriteLimits:
-    """The `[limits]` budgets: per user for writes others see, per address for new
-    anonymous sessions (the only thing an anonymous visitor can make us store)."""
+    """The `[limits]` budgets: per user for writes others see; per address for new
+    anonymous sessions (the only thing an anonymous visitor can make us store) and
+    new socket connections (a handshake is the costliest thing one can ask)."""
 
     def __init__(self, limits: LimitSettings) -> None:
         def budget(what: str, per_minute: int) -> Budgets:
@@ -82,3 +83,33 @@ class WriteLimits:
         self.anonymous_sessions = budget(
             "new sessions from your address", limits.anonymous_sessions_per_minute
         )
+        # A burst of two seconds' worth: a page load opens one connection, and clients
+        # refused in a reconnect wave come back after Retry-After, spread by their backoff.
+        per_minute = limits.socket_connections_per_minute
+        self.socket_connections = Budgets(
+            "new connections from your address", per_minute, burst=max(1, per_minute // 30)
+        )
+
+
+class LogOnce:
+    """Per key, one log line per `interval`: a flood of refusals must not flood the log.
+
+    `due(key)` says whether to log now, and how many lines of that key were
+    left out since the last one (None: leave this one out too).
+    """
+
+    def __init__(self, interval: float = 60.0, max_keys: int = 10_000) -> None:
+        self.interval = interval
+        self.max_keys = max_keys
+        self._keys: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def due(self, key: str) -> int | None:
+        now = time.monotonic()
+        logged, left_out = self._keys.pop(key, (float("-inf"), 0))
+        if now - logged < self.interval:
+            self._keys[key] = (logged, left_out + 1)
+            return None
+        self._keys[key] = (now, 0)
+        while len(self._keys) > self.max_keys:
+            self._keys.popitem(last=False)
+        return left_out

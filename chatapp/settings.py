@@ -213,15 +213,19 @@ class SocketIOSettings(Section):
 
 class LimitSettings(Section):
     """What one user may write per minute (each also at once), over HTTP and sockets
-    alike, counted in each process; and how many anonymous sessions one address may
-    start per minute. Past a limit: 429 `rate_limited` with Retry-After (an ok:false
-    ack on a socket)."""
+    alike, counted in each process; and how many anonymous sessions and socket
+    connections one address may start per minute. Past a limit: 429 `rate_limited`
+    with Retry-After (an ok:false ack on a socket)."""
 
     posts_per_minute: int = Field(default=10, gt=0)
     comments_per_minute: int = Field(default=30, gt=0)
     friend_actions_per_minute: int = Field(default=20, gt=0)
     messages_per_minute: int = Field(default=60, gt=0)
     anonymous_sessions_per_minute: int = Field(default=20, gt=0)
+    #: Socket handshakes per client address (behind a proxy, the forwarded one), two
+    #: seconds' worth at once. A page load opens one; generous, as many users may share
+    #: an address (a NAT); what it stops is a client connecting in a loop.
+    socket_connections_per_minute: int = Field(default=3000, gt=0)
 
 
 class BenchSettings(Section):

@@ -92,7 +92,11 @@ def make_app(settings: Settings, *, store: SessionStore | None = None, **extra: 
         **extra,
     )
     transport = socketio_handler(
-        app.sio, app.origins, settings.socketio.max_connections_per_address, app.cookies.name
+        app.sio,
+        app.origins,
+        settings.socketio.max_connections_per_address,
+        app.limits.socket_connections,
+        app.cookies.name,
     )
     app.add_handlers(r".*", [(r"/socket.io/", transport)])
     if settings.bench.loop_lag:

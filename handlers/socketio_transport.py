@@ -10,7 +10,8 @@ from typing import Any
 import engineio.payload
 import socketio
 
-from chatapp.errors import Answer
+from chatapp.errors import Answer, ApiError
+from chatapp.ratelimit import Budgets
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.server import ChatServer
 
@@ -20,7 +21,11 @@ ENGINE_IO_PACKET_TYPES = frozenset("0123456")
 
 
 def socketio_handler(
-    sio: ChatServer, origins: OriginPolicy, max_per_address: int, cookie_name: str
+    sio: ChatServer,
+    origins: OriginPolicy,
+    max_per_address: int,
+    new_connections: Budgets,
+    cookie_name: str,
 ) -> type[Any]:
     """python-engineio's Tornado handler with chatapp's origin rule, bound to the cookie.
 
@@ -35,7 +40,10 @@ def socketio_handler(
     a `sid` must carry the same session cookie as the handshake that created
     it (403 otherwise), and the access log never shows it (see app.log_request).
     A handshake from an address that already holds `max_per_address` open
-    connections is refused (429), logged in or not.
+    connections, or that opened more than its `new_connections` budget
+    allows ([limits] socket_connections_per_minute), is refused (429) before
+    python-engineio does any work, logged in or not: a client connecting and
+    leaving in a loop otherwise held a core with handshakes alone.
     """
     base = socketio.get_tornado_handler(sio)
 
@@ -51,24 +59,32 @@ def socketio_handler(
             # WebSocket upgrade whose Origin differs only by scheme through unasked.
             origin = self.request.headers.get("Origin")
             if origin is not None and not origins.allows(origin, self.request):
-                self.refuse(403, "forbidden", "this page's origin may not open a connection here")
+                self.refuse(
+                    Answer(403, "forbidden", "this page's origin may not open a connection here")
+                )
                 return
             eio_sid = self.get_query_argument("sid", None)
-            if eio_sid is None:  # a handshake: python-engineio answers, within the cap
-                if sio.connections_from[self.request.remote_ip] >= max_per_address:
-                    log.warning("socket refused: %s has too many open", self.request.remote_ip)
-                    self.refuse(429, "too_many_connections", "too many open connections")
+            if eio_sid is None:  # a handshake: python-engineio answers, within the caps
+                address = self.request.remote_ip or ""
+                if sio.connections_from[address] >= max_per_address:
+                    log.warning("socket refused: %s has too many open", address)
+                    self.refuse(Answer(429, "too_many_connections", "too many open connections"))
+                    return
+                try:
+                    new_connections.spend(address)
+                except ApiError as refusal:  # not logged: a flood would flood the log
+                    self.refuse(refusal.answer)
                 return
             handshake = sio.environ.get(eio_sid)
             if handshake is None:  # python-engineio would echo the sid back as text
-                self.refuse(400, "unknown_connection", "no such connection; open a new one")
+                self.refuse(Answer(400, "unknown_connection", "no such connection; open a new one"))
             elif self.request.method == "POST" and (fault := payload_fault(self.request.body)):
                 log.warning("malformed Engine.IO payload (%s); refused", fault)
-                self.refuse(400, "malformed_payload", f"not an Engine.IO payload: {fault}")
+                self.refuse(Answer(400, "malformed_payload", f"not an Engine.IO payload: {fault}"))
             elif handshake["tornado.handler"].get_cookie(cookie_name) != self.get_cookie(
                 cookie_name
             ):
-                self.refuse(403, "forbidden", "this connection belongs to another session")
+                self.refuse(Answer(403, "forbidden", "this connection belongs to another session"))
 
         async def on_message(self, message: str | bytes) -> None:
             """python-engineio takes a WebSocket text frame apart outside any `try`: one
@@ -82,10 +98,12 @@ def socketio_handler(
                 return
             await super().on_message(message)
 
-        def refuse(self, status: int, code: str, message: str) -> None:
-            self.set_status(status)
+        def refuse(self, answer: Answer) -> None:
+            self.set_status(answer.status)
+            for name, value in answer.headers.items():
+                self.set_header(name, value)
             self.set_header("Content-Type", "application/json; charset=UTF-8")
-            self.finish(Answer(status, code, message).json())
+            self.finish(answer.json())
 
         def check_origin(self, origin: str) -> bool:
             return origins.allows(origin, self.request)

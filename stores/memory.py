@@ -105,6 +105,11 @@ class MemorySessionStore(SessionStore):
         for session_id in expired:
             self._unindex(session_id)
             del self._sessions[session_id]
+        if len(expired) > len(self._sessions):
+            # A dict never shrinks by deletion: after a flood of visitors, the tables
+            # sized for it would stay for good. Copies are sized for what is left.
+            self._sessions = OrderedDict(self._sessions)
+            self._anonymous = OrderedDict(self._anonymous)
         return len(expired)
 
     def _live(self, session_id: str, now: float) -> StoredSession | None:

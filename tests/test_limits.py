@@ -82,3 +82,29 @@ async def test_posts_comments_and_messages_are_limited_over_both_transports(
     assert acks[2]["error"]["code"] == "rate_limited"
     assert tab.connected  # refused, not dropped
     await leave(tab)
+
+
+async def test_one_address_may_open_only_so_many_connections_and_is_logged_once(
+    serve_app: ServeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: a client connecting and leaving in a loop held a core with handshakes."""
+    running = await serve_app(
+        app_settings(
+            session={"store": "memory"},
+            server={"behind_proxy": True},
+            limits={"socket_connections_per_minute": 60},  # 1 a second, 2 at once
+        )
+    )
+    url = running.url + "/socket.io/?EIO=4&transport=polling"
+
+    async def handshake(address: str) -> HTTPResponse:
+        return await running.browser().request(
+            "GET", url[len(running.url) :], headers={"X-Forwarded-For": address}
+        )
+
+    assert [(await handshake("203.0.113.7")).code for _ in range(2)] == [200, 200]
+    for _ in range(10):
+        assert_limited(await handshake("203.0.113.7"))
+    assert (await handshake("198.51.100.1")).code == 200  # another address: its own budget
+    refusals = [r for r in caplog.records if r.name == "tornado.access" and "429" in r.message]
+    assert len(refusals) == 1, [r.message for r in refusals]  # a flood does not flood the log
