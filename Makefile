@@ -31,12 +31,12 @@ run: setup
 
 # Lint, types (app and tests), then the whole pytest suite: what CI runs.
 test: lint
-	scripts/system-packages redis-server chromium
+	scripts/system-packages redis-server chromium nginx openssl
 	$(BIN)/python -m pytest
 
 lint: setup-test
-	$(BIN)/ruff check chatapp handlers stores tests bench run.py
-	$(BIN)/ruff format --check chatapp handlers stores tests bench run.py
+	$(BIN)/ruff check chatapp handlers stores tests bench deploy run.py
+	$(BIN)/ruff format --check chatapp handlers stores tests bench deploy run.py
 	$(BIN)/mypy
 
 # The references bench/compare.py measures chatapp against (Node, Flask) and wrk.

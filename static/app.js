@@ -206,8 +206,9 @@ function onNotification(n) {
 
 // A connection attempt that hangs (a server mid-restart) is given up after 5 s, not the
 // client's default 20 s, and the next attempt follows (backoff from 1 s up to 5 s).
+// WebSocket first; where it cannot pass (a proxy that drops upgrades), long-polling.
 export const socket = window.io
-  ? window.io({ transports: ["websocket", "polling"], timeout: 5000 })
+  ? window.io({ transports: ["websocket", "polling"], tryAllTransports: true, timeout: 5000 })
   : null;
 const resyncs = [];
 

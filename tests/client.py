@@ -14,8 +14,9 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class Browser:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, validate_cert: bool = True) -> None:
         self.base_url = base_url
+        self.validate_cert = validate_cert  # False: a test deployment's self-signed one
         self.cookies: dict[str, str] = {}
         self.set_cookie_headers: list[str] = []
         self._http = AsyncHTTPClient(force_instance=True)
@@ -50,6 +51,7 @@ class Browser:
             raise_error=False,
             request_timeout=15,
             follow_redirects=False,
+            validate_cert=self.validate_cert,
         )
         self._remember(response)
         return response
