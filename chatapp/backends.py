@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +44,16 @@ def connect_redis(
     redis-py's default pool refuses outright past its 100 connections, which a
     burst of socket events reaches at once; waiting is what a server wants.
     `read_timeout` defaults to `timeout`; None for a subscriber that waits for messages.
+    A `redis+sentinel://` URL gives a client of whichever server the sentinels
+    name primary now (`sentinel_primary`).
     """
+    if url.startswith(SENTINEL_SCHEME):
+        return sentinel_primary(
+            url,
+            timeout,
+            read_timeout=timeout if read_timeout == -1 else read_timeout,
+            decode_responses=decode_responses,
+        )
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
@@ -56,13 +66,46 @@ def connect_redis(
     return aioredis.Redis(connection_pool=pool)
 
 
+#: `redis+sentinel://[:password@]host:port,host:port/db/service`, python-socketio's form.
+SENTINEL_SCHEME = "redis+sentinel://"
+
+
+def sentinel_primary(
+    url: str, timeout: float, *, read_timeout: float | None, decode_responses: bool
+) -> aioredis.Redis:
+    """A client of the primary that Redis Sentinel names for the URL's service.
+
+    The sentinels are asked at each new connection: after a failover, a command
+    that fails on the lost primary raises (a 503 for that request), and the next
+    connection goes to the new one. The URL's form is python-socketio's, so the
+    same URL serves `[socketio] message_queue` (its AsyncRedisManager reads it).
+    """
+    from redis.asyncio.sentinel import Sentinel
+    from socketio.redis_manager import parse_redis_sentinel_url
+
+    sentinels, service, options = parse_redis_sentinel_url(url)
+    limits = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        sentinels,
+        sentinel_kwargs=limits,  # the sentinels' own connections: no password, as socketio
+        **{**limits, "socket_timeout": read_timeout},
+        decode_responses=decode_responses,
+        health_check_interval=30,
+        **options,
+    )
+    primary: aioredis.Redis = sentinel.master_for(service or "mymaster")
+    return primary
+
+
 @contextmanager
 def redis_errors(what: str) -> Iterator[None]:
     """Redis errors (refused, timed out, lost) as chatapp's own ServiceUnavailable."""
     try:
         yield
     except (RedisError, OSError, TimeoutError) as exc:
-        raise ServiceUnavailable(f"{what}: Redis did not answer ({exc})") from exc
+        # Some errors (redis-py's MasterNotFoundError) hold every client's repr: cut.
+        detail = textwrap.shorten(str(exc), 200)
+        raise ServiceUnavailable(f"{what}: Redis did not answer ({detail})") from exc
 
 
 def connect_mongodb(url: str, driver: str, timeout: float) -> Any:

@@ -169,7 +169,10 @@ class MongoSettings(Section):
 
 
 class RedisSettings(Section):
-    url: Annotated[str, _url("redis://", "rediss://", "unix://")] = "redis://127.0.0.1:6379/0"
+    #: Or `redis+sentinel://[:password@]host:port,host:port/db/service` (docs/DEPLOY.md).
+    url: Annotated[str, _url("redis://", "rediss://", "unix://", "redis+sentinel://")] = (
+        "redis://127.0.0.1:6379/0"
+    )
     timeout: Duration = Field(default=2, gt=0)
     #: Every key chatapp's session store and login throttle write starts with it,
     #: so several apps can share one Redis (connect-redis's `prefix`).
@@ -177,7 +180,7 @@ class RedisSettings(Section):
 
 
 class SocketIOSettings(Section):
-    message_queue: Annotated[str, _url("redis://", "rediss://")] = ""
+    message_queue: Annotated[str, _url("redis://", "rediss://", "redis+sentinel://")] = ""
     allowed_origins: Words = ()
     #: The largest Socket.IO message, both transports (python-socketio's and Node's
     #: default); a larger one closes its connection. Fields have their own, smaller

