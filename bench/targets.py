@@ -28,6 +28,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.processes import stop
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +81,7 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     url: str = ""
+    core: int = SERVER_CORE
 
     @property
     def is_chatapp(self) -> bool:
@@ -90,7 +92,7 @@ class Target:
         log = self.workdir / "server.log"
         with log.open("wb") as output:
             self.process = subprocess.Popen(
-                pinned(self.command, {SERVER_CORE}),
+                pinned(self.command, {self.core}),
                 cwd=self.workdir,
                 env={**os.environ, **self.env},
                 stdout=output,
@@ -109,14 +111,8 @@ class Target:
         raise RuntimeError(f"{self.name} did not start: {log.read_text(errors='replace')[-2000:]}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        if self.process is not None:
+            stop(self.process)
 
     @property
     def pid(self) -> int:
@@ -185,9 +181,15 @@ class Target:
             return samples
 
 
-def chatapp_settings(store: str, redis_url: str, bcrypt_cost: int = 4) -> str:
-    """run.py's settings for a benchmark: limits out of the way, the lag probe on."""
-    return f"""
+def chatapp_settings(
+    store: str, redis_url: str, bcrypt_cost: int = 4, database: str = "", message_queue: str = ""
+) -> str:
+    """run.py's settings for a benchmark: limits out of the way, the lag probe on; a
+    shared `database` and a `message_queue` for several processes (bench/cluster.py)."""
+    shared = f"[database]\nurl = {database}\n" if database else ""
+    return (
+        shared
+        + f"""
 [server]
 port = 0
 ; as the references, which log no requests (docs/PERFORMANCE.md says what the log costs)
@@ -200,6 +202,7 @@ prefix = bench{os.getpid()}:
 [accounts]
 bcrypt_cost = {bcrypt_cost}
 [socketio]
+message_queue = {message_queue}
 max_sockets_per_user = 100000
 max_connections_per_address = 100000
 events_per_second = 100000
@@ -210,9 +213,11 @@ comments_per_minute = 100000
 friend_actions_per_minute = 100000
 messages_per_minute = 100000
 anonymous_sessions_per_minute = 100000
+socket_connections_per_minute = 10000000
 [bench]
 loop_lag = true
 """
+    )
 
 
 def build_targets(names: list[str], scratch: Path, redis_url: str, **options: Any) -> list[Target]:

@@ -53,15 +53,21 @@ async def site(serve_app: ServeApp) -> Running:
 async def person(chromium: Browser, site: Running, username: str) -> tuple[BrowserContext, Page]:
     """A browser context of someone who just signed up, on the feed."""
     context = await chromium.new_context(base_url=site.url)
+    page = await sign_up(context, username)
+    await expect(page).to_have_url(site.url + "/")
+    return context, page
+
+
+async def sign_up(context: BrowserContext, username: str) -> Page:
+    """A new page of this context where `username` signed up through the form."""
     page = await context.new_page()
     await page.goto("/signup")
     await page.get_by_label("Username").fill(username)
     await page.get_by_label("Display name").fill(username.title())
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign up").click()
-    await expect(page).to_have_url(site.url + "/")
     await expect(page.locator("#me")).to_have_text(username.title())
-    return context, page
+    return page
 
 
 async def post_json(page: Page, path: str) -> int:

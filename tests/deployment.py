@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from deploy.render_nginx import render
-from tests.processes import AppProcess
+from tests.processes import AppProcess, stop
 from tests.servers import free_port, wait_for_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -86,12 +86,7 @@ http {{
         return log.read_text() if log.exists() else ""
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        stop(self.process)
 
 
 class Processes:

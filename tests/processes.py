@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"listening on (http://\S+)")
@@ -62,10 +63,15 @@ class AppProcess:
         return self.process.stderr.read() if self.process.poll() is not None else ""
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            return self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait(timeout=5)
+        return stop(self.process)
+
+
+def stop(process: subprocess.Popen[Any]) -> int:
+    """SIGTERM, then SIGKILL if it is still there 10 s later; the exit status."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        return process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait(timeout=5)

@@ -77,6 +77,13 @@ class RedisServer:
             self._process.wait(timeout=10)
             self._process = None
 
+    def kill(self) -> None:
+        """SIGKILL: a crash, no goodbye to its clients."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
 
 @contextmanager
 def redis_server(directory: Path) -> Iterator[RedisServer]:
@@ -132,7 +139,7 @@ class SentinelGroup:
                 f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
                 f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.primary.port} 2\n"
                 f"sentinel down-after-milliseconds {self.SERVICE} 1000\n"
-                f"sentinel failover-timeout {self.SERVICE} 5000\n"
+                f"sentinel failover-timeout {self.SERVICE} 3000\n"
             )
             process = subprocess.Popen(
                 [executable, str(conf), "--sentinel"], stdout=subprocess.DEVNULL
@@ -143,7 +150,8 @@ class SentinelGroup:
         return self
 
     def _wait_until_the_replica_is_known(self, limit: float = STARTUP_LIMIT) -> None:
-        """The replica in sync, and known to every sentinel: a failover needs both."""
+        """The replica in sync, known to every sentinel, and the sentinels to each other:
+        a failover needs all three."""
         import redis
 
         deadline = time.monotonic() + limit
@@ -158,7 +166,11 @@ class SentinelGroup:
                 client = redis.Redis(port=port, socket_timeout=1, decode_responses=True)
                 try:
                     replicas = client.sentinel_slaves(self.SERVICE)
-                    known += any("s_down" not in r["flags"] for r in replicas)
+                    state: Any = client.sentinel_master(self.SERVICE)
+                    others = state["num-other-sentinels"]
+                    # Sentinels that do not know each other yet elect no leader, and a
+                    # failed election waits twice failover-timeout before the next.
+                    known += any("s_down" not in r["flags"] for r in replicas) and others == 2
                 except redis.RedisError:
                     pass
                 finally:
@@ -181,10 +193,7 @@ class SentinelGroup:
 
     def kill_primary(self) -> None:
         """SIGKILL, as a machine lost: no goodbye, no final sync."""
-        assert self.primary._process is not None
-        self.primary._process.kill()
-        self.primary._process.wait(timeout=10)
-        self.primary._process = None
+        self.primary.kill()
 
     def stop(self) -> None:
         for process in self._sentinels:

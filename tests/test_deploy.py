@@ -20,13 +20,12 @@ import pytest
 import socketio
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.browser import PASSWORD, sign_up
 from tests.client import Browser as ApiClient
 from tests.deployment import Nginx, Processes
 from tests.helpers import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -68,17 +67,6 @@ async def context(
     context = await chromium.new_context(base_url=nginx.url, ignore_https_errors=True)
     yield context
     await context.close()
-
-
-async def sign_up(context: BrowserContext, username: str) -> Page:
-    page = await context.new_page()
-    await page.goto("/signup")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Display name").fill(username.title())
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign up").click()
-    await expect(page.locator("#me")).to_have_text(username.title())
-    return page
 
 
 # Every WebSocket goes nowhere (port 9 of loopback refuses) and so fails with an error

@@ -9,9 +9,11 @@ same process serves again within 10 s, with no restart.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from tests.apps import Running, ServeApp, app_settings, leave, unique
 from tests.client import Browser, body
 from tests.faults import FaultyProxy, Mode, faulty_proxy
 from tests.helpers import call, eventually
+from tests.servers import RedisServer
 
 pytestmark = pytest.mark.slow
 
@@ -92,3 +95,44 @@ async def test_a_lost_store_is_a_fast_503_and_comes_back_by_itself(
 
 async def _healthy(running: Running) -> bool:
     return (await running.browser().request("GET", "/healthz")).code == 200
+
+
+async def test_pushes_across_processes_resume_after_redis_restarts(
+    serve_app: ServeApp, tmp_path: Path
+) -> None:
+    """Redis killed and started again (same port, empty: no persistence) under two apps
+    sharing it for sessions and the message queue, while a friend keeps posting: once
+    it is back, posts made on one reach open sockets on the other, with no restart."""
+    redis = RedisServer(tmp_path / "redis").start()
+    try:
+        settings = app_settings(
+            session={"store": "redis"},
+            redis={"url": redis.url, "timeout": 1},
+            database={"url": f"sqlite:///{tmp_path}/shared.sqlite3"},
+            socketio={"message_queue": redis.url, "presence_heartbeat": 0.5},
+        )
+        first, second = await serve_app(settings), await serve_app(settings)
+        alice, bob = await first.login("alice"), await second.login("bob")
+        await alice.request("POST", "/api/friends/bob")
+        assert (await bob.request("POST", "/api/friends/alice")).code == 200
+        tab = await second.socket(bob, events=("feed:post",))
+        redis.kill()
+        while_down = await alice.request("POST", "/api/posts", {"text": "while Redis is down"})
+        assert while_down.code == 503  # the session cannot be read: never taken for anonymous
+        redis.start()
+        # Redis came back empty (no persistence): the login is gone; log in again.
+        alice = await first.login("alice")
+        posted: list[str] = []
+
+        async def delivered() -> bool:
+            text = f"after the restart {len(posted)}"
+            assert (await alice.request("POST", "/api/posts", {"text": text})).code == 201
+            posted.append(text)
+            await asyncio.sleep(0.2)
+            return text in [post["text"] for post in tab.received["feed:post"]]
+
+        await eventually(delivered, limit=10)
+        assert tab.connected
+        await leave(tab)
+    finally:
+        redis.stop()

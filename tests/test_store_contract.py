@@ -254,12 +254,17 @@ async def test_a_new_store_object_sees_the_stored_sessions(make_store: StoreFact
         pytest.skip("memory sessions live and die with their store object, by design")
     sid = new_id()
     first = make_store()
-    await first.create(sid, {"user_id": "alice", "theme": "dark"})
+    created = await first.create(sid, {"user_id": "alice", "theme": "dark"})
     await first.close()
-    second = make_store()
+    second = make_store()  # a restart: the same backing data, a new process's store
     loaded = await second.load(sid)
     assert loaded is not None and loaded.data == {"user_id": "alice", "theme": "dark"}
     assert await second.session_ids_of("alice") == [sid]
+    # The deadlines survive too (to the millisecond Redis and MongoDB keep).
+    assert loaded.expires_at == pytest.approx(created.expires_at, abs=0.001)
+    assert loaded.deadline == pytest.approx(created.deadline, abs=0.001)
+    second.clock = lambda: created.expires_at + 0.01
+    assert await second.load(sid) is None
 
 
 async def test_two_store_objects_on_one_backend_never_lose_writes(make_store: StoreFactory) -> None:

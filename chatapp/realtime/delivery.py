@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +135,33 @@ class DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
         return None
 
 
+#: The longest wait before the message queue's subscriber tries Redis again.
+RESUBSCRIBE_AT_MOST = 2.0
+
+
 class RedisDirectEmit(socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
     """The Redis message queue, each process delivering what it receives as DirectEmit
     does (the method order puts DirectEmit.emit under the publishing one)."""
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        """python-socketio's subscriber loop, retrying every 0.5 to 2 s while Redis is
+        away. Its own doubles the wait up to 60 s, so after a 10 s outage (a Sentinel
+        failover, a restart) pushes between processes stayed lost for up to 16 s more
+        (tests/test_sentinel.py, tests/test_faults.py)."""
+        wait = 0.5
+        subscribed = lost = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel)
+                    subscribed, wait = True, 0.5
+                    if lost:
+                        log.info("message queue back")
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:  # anything redis-py raises: lost, refused, no primary
+                log.warning("message queue lost (%s); again in %.1f s", exc, wait)
+                subscribed, lost = False, True
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, RESUBSCRIBE_AT_MOST)
