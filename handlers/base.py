@@ -193,9 +193,9 @@ class BaseHandler(tornado.web.RequestHandler):
         attributes = cookies.cookie_attributes
         if session.ended:
             self.clear_cookie(cookies.name, **attributes)
-        elif session.id_changed and session.record is not None:
-            record = session.record
-            self.set_signed_cookie(cookies.name, record.id, expires=record.deadline, **attributes)
+        elif session.id_changed and session.record is not None and session.cookie_id:
+            expires = session.record.deadline
+            self.set_signed_cookie(cookies.name, session.cookie_id, expires=expires, **attributes)
 
 
 class ApiHandler(BaseHandler):

@@ -4,6 +4,9 @@
                        r:<key> = revision that last wrote the key; PEXPIREAT exp
     <prefix>u:<user>   set of that user's session ids; expires with its last deadline
 
+(The ids a store is given are the session layer's keys: chatapp passes a hash
+of the cookie's id, so nothing here opens a session.)
+
 Each primitive is one script, so it runs atomically on the server: a patch
 checks every key's revision, applies, bumps `rev` and renews the TTL in one
 step, and a script on a key that expired or was deleted finds nothing and

@@ -10,6 +10,8 @@ same process serves again within 10 s, with no restart.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -55,7 +57,7 @@ async def timed(browser: Browser, path: str) -> tuple[float, int, Any]:
 
 @pytest.mark.parametrize("mode", ["refuse", "blackhole"])
 async def test_a_lost_store_is_a_fast_503_and_comes_back_by_itself(
-    through_proxy: tuple[Running, FaultyProxy], mode: Mode
+    through_proxy: tuple[Running, FaultyProxy], mode: Mode, caplog: pytest.LogCaptureFixture
 ) -> None:
     running, proxy = through_proxy
     alice = await running.login(unique("alice"))
@@ -66,15 +68,17 @@ async def test_a_lost_store_is_a_fast_503_and_comes_back_by_itself(
     took, code, answer = await timed(alice, "/api/session")
     assert code == 503 and answer["error"]["code"] == "backend_unavailable", (code, answer)
     assert took < 3.0, f"503 after {took:.2f} s"
-    health_times: list[float] = []
 
     async def healthz_names_the_store() -> bool:
-        took, code, report = await timed(running.browser(), "/healthz")
-        health_times.append(took)
+        _, code, report = await timed(running.browser(), "/healthz")
         return code == 503 and report["failing"] == ["session_store"]
 
+    caplog.set_level(logging.INFO, logger="tornado.access")
     await eventually(healthz_names_the_store, limit=4)
-    assert max(health_times) < 0.1, f"/healthz took up to {max(health_times):.3f} s"
+    # As the server measured each answer (its access log): the client's own clock here
+    # shares the loop with everything else the test does.
+    health_ms = [float(m) for m in re.findall(r"GET /healthz \S+ ([\d.]+)ms", caplog.text)]
+    assert health_ms and max(health_ms) < 100, f"/healthz took up to {max(health_ms)} ms"
     ack = await call(tab, "session:get")
     assert ack["ok"] is False and ack["error"]["code"] == "backend_unavailable"
     assert tab.connected

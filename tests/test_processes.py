@@ -17,7 +17,7 @@ from tornado.web import create_signed_value
 
 from chatapp.backends import build_session_store
 from chatapp.sessions.cookies import COOKIE_NAME
-from chatapp.sessions.session import new_session_id
+from chatapp.sessions.session import new_session_id, store_key
 from chatapp.settings import load_settings
 from stores.base import SessionStore
 from tests.apps import ServeApp, app_settings, leave
@@ -53,8 +53,9 @@ async def shared_store() -> AsyncIterator[list[SessionStore]]:
 
 async def log_in(store: SessionStore, user_id: str) -> str:
     """A signed cookie value for a new logged-in session of `user_id`."""
-    record = await store.create(new_session_id(), {"user_id": user_id})
-    return create_signed_value(SECRET, COOKIE_NAME, record.id).decode()
+    session_id = new_session_id()
+    await store.create(store_key(session_id), {"user_id": user_id})
+    return create_signed_value(SECRET, COOKIE_NAME, session_id).decode()
 
 
 async def connect(url: str, cookie: str, *events: str) -> RecordingClient:

@@ -1,6 +1,7 @@
 """The session cookie: which session a request or socket names, and how it is set.
 
-The cookie holds only the session id, signed with Tornado's signed values.
+The cookie holds only the session id, signed with Tornado's signed values;
+the server knows the session by its store key, a hash of the id.
 Its signature is checked before any store access and the id's exact format
 before it reaches a backend; an id that the store does not know is never
 adopted: the next write issues a fresh one.
@@ -19,7 +20,13 @@ from typing import Any
 
 from tornado.web import decode_signed_value
 
-from chatapp.sessions.session import ID_FORMAT, Session, SessionSockets, end_session
+from chatapp.sessions.session import (
+    ID_FORMAT,
+    Session,
+    SessionSockets,
+    end_session,
+    store_key,
+)
 from stores.base import SessionRecord, SessionStore
 
 COOKIE_NAME = "chatapp_session"
@@ -55,8 +62,10 @@ class SessionCookies:
         return SECURE_COOKIE_NAME if self.secure else COOKIE_NAME
 
     def session_id(self, cookie_value: str | None) -> str | None:
-        """The id in a signed cookie value, or None if unsigned, forged, too old or malformed."""
-        return self._read(cookie_value)[0]
+        """The store key of the session a signed cookie value names, or None if unsigned,
+        forged, too old or malformed (chatapp.sessions.session.store_key)."""
+        session_id = self._read(cookie_value)[0]
+        return store_key(session_id) if session_id else None
 
     def _read(self, cookie_value: str | None) -> tuple[str | None, bool]:
         """The id, and whether it was signed with a previous secret."""
@@ -85,14 +94,20 @@ class SessionCookies:
     async def load(self, cookie_value: str | None) -> Session:
         """The session a cookie names, or an anonymous one; nothing is stored for either."""
         session_id, old_secret = self._read(cookie_value)
-        record = await self.store.load(session_id) if session_id else None
-        session = self.session(record)
+        record = await self.store.load(store_key(session_id)) if session_id else None
+        session = self.session(record, cookie_id=session_id if record else None)
         session.id_changed = old_secret and record is not None  # set again, signed anew
         return session
 
-    def session(self, record: SessionRecord | None) -> Session:
+    def session(self, record: SessionRecord | None, cookie_id: str | None = None) -> Session:
         """A view of a record loaded elsewhere (a socket event), wired like any other."""
-        return Session(self.store, record, touch_interval=self.touch_interval, sockets=self.sockets)
+        return Session(
+            self.store,
+            record,
+            touch_interval=self.touch_interval,
+            sockets=self.sockets,
+            cookie_id=cookie_id,
+        )
 
     async def end(self, session_id: str, reason: str) -> None:
         """End another session of the user (revoked, password changed) as logout ends one."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import logging
 import random
 import re
@@ -76,6 +77,18 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(32)
 
 
+def store_key(session_id: str) -> str:
+    """What a session is stored and known by inside the server: a SHA-256 of its id.
+
+    The id itself (256 random bits) lives only in the browser's signed cookie.
+    Everything server-side (the store, socket rooms, login handles, logs) has
+    the key, which opens nothing: a store dump, or a driver's DEBUG log of
+    commands, holds no id a cookie could carry. Unsalted, as it must be found
+    from the cookie; a preimage of 256 random bits is out of reach.
+    """
+    return hashlib.sha256(session_id.encode("ascii")).hexdigest()
+
+
 class Session(MutableMapping[str, Any]):
     """Dict-like session data; assign values, don't mutate them in place.
 
@@ -91,8 +104,12 @@ class Session(MutableMapping[str, Any]):
         *,
         touch_interval: float,
         sockets: SessionSockets | None = None,
+        cookie_id: str | None = None,
     ) -> None:
         self._store = store
+        #: The id the cookie carries (`record.id` is its store key); set for a session
+        #: loaded from a cookie or made here, None for one loaded by key (a socket's).
+        self.cookie_id = cookie_id
         self._touch_interval = touch_interval
         self._sockets = sockets
         self._record = record
@@ -183,8 +200,7 @@ class Session(MutableMapping[str, Any]):
         if not writes or self.ended:
             return False
         if self._record is None:
-            self._record = await self._store.create(new_session_id(), self._data)
-            self.id_changed = True
+            self._record = await self._create()
         else:
             saved = await self._save_patch(self._record, writes)
             if saved is None:
@@ -236,17 +252,23 @@ class Session(MutableMapping[str, Any]):
         caller's own tabs working).
         """
         old = self._record
-        self._record = await self._store.create(new_session_id(), self._data)
-        self._data = dict(self._record.data)
+        new = await self._create()
+        self._data = dict(new.data)
         self._writes = []
-        self.id_changed = True
         if old is None:
             return
         if keep_sockets and self._sockets is not None:
-            await self._sockets.rebind_session(old.id, self._record.id)
+            await self._sockets.rebind_session(old.id, new.id)
             await self._store.destroy(old.id)
         else:
             await self._end(old.id, "regenerated")
+
+    async def _create(self) -> SessionRecord:
+        """Store the data under a fresh id (the cookie's) and its key (the store's)."""
+        self.cookie_id = new_session_id()
+        self._record = await self._store.create(store_key(self.cookie_id), self._data)
+        self.id_changed = True
+        return self._record
 
     async def destroy(self, reason: str = "logout") -> None:
         """End the session in the store and its sockets; later saves and touches do nothing."""
