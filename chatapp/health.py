@@ -4,10 +4,11 @@ A backend that refuses connections fails a ping in a millisecond; one that
 black-holes them (a dead host, a partition) fails it only at its timeout.
 A health check that waits for that answers a load balancer in seconds, and
 every probe adds one more stuck ping. So each backing part has a `Probe`:
-at most one ping in flight, started when a check finds the last result
-older than `FRESH`; a check waits for it only `WAIT`, and a ping still
-unanswered after `SLOW` counts as a failure ("not answering") before it
-times out. A part's change of state is logged once, not every check.
+at most one ping in flight, started by a check that finds none; a check
+waits for it only `WAIT` (a refusal or a local answer is in by then), and
+a ping still unanswered after `SLOW` counts as a failure ("not answering")
+before it times out. A part's change of state is logged once, not every
+check.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from stores.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-#: A result younger than this is reported as it is; an older one starts a new ping.
-FRESH = 0.5
 #: How long a check waits for the ping it started: a local backend answers well within.
 WAIT = 0.05
 #: A ping unanswered for longer than this makes its part fail, timed out or not.
@@ -41,15 +40,13 @@ class Probe:
     ping: Callable[[], Awaitable[None]]
     where: str
     _failure: str | None = None
-    _checked: float = float("-inf")
     _pending: asyncio.Task[None] | None = None
     _started: float = 0.0
 
     async def failure(self) -> str | None:
         """Why the part fails now, or None when it answers."""
-        now = time.monotonic()
-        if self._pending is None and now - self._checked >= FRESH:
-            self._started = now
+        if self._pending is None:
+            self._started = time.monotonic()
             self._pending = asyncio.ensure_future(self._probe())
         if self._pending is not None:
             await asyncio.wait({self._pending}, timeout=WAIT)
@@ -69,7 +66,7 @@ class Probe:
         except (StoreUnavailable, ServiceUnavailable, TimeoutError) as exc:
             failure = self._describe(str(exc) or "timed out")
         finally:
-            self._checked, self._pending = time.monotonic(), None
+            self._pending = None
         if failure and not self._failure:
             log.warning("healthz: %s", failure)
         elif self._failure and not failure:
