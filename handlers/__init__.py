@@ -91,14 +91,7 @@ def make_app(settings: Settings, *, store: SessionStore | None = None, **extra: 
         static_handler_class=StaticFiles,
         **extra,
     )
-    transport = socketio_handler(
-        app.sio,
-        app.origins,
-        settings.socketio.max_connections_per_address,
-        app.limits.socket_connections,
-        app.cookies.name,
-    )
-    app.add_handlers(r".*", [(r"/socket.io/", transport)])
+    app.add_handlers(r".*", [(r"/socket.io/", socketio_handler(app))])
     if settings.bench.loop_lag:
         app.add_handlers(r".*", [(r"/bench/loop-lag", LoopLagHandler)])
     app.sio.register_namespace(ChatNamespace(app))

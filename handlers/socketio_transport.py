@@ -10,23 +10,15 @@ from typing import Any
 import engineio.payload
 import socketio
 
+from chatapp.app import ChatApp
 from chatapp.errors import Answer, ApiError
-from chatapp.ratelimit import Budgets
-from chatapp.realtime.origins import OriginPolicy
-from chatapp.realtime.server import ChatServer
 
 log = logging.getLogger(__name__)
 #: The first character of every Engine.IO 4 text frame: its packet type (open ... noop).
 ENGINE_IO_PACKET_TYPES = frozenset("0123456")
 
 
-def socketio_handler(
-    sio: ChatServer,
-    origins: OriginPolicy,
-    max_per_address: int,
-    new_connections: Budgets,
-    cookie_name: str,
-) -> type[Any]:
+def socketio_handler(app: ChatApp) -> type[Any]:
     """python-engineio's Tornado handler with chatapp's origin rule, bound to the cookie.
 
     Polling POSTs carry no XSRF token and need none: engine.io refuses a
@@ -39,12 +31,15 @@ def socketio_handler(
     may send events as the user and read their pushes. So every request naming
     a `sid` must carry the same session cookie as the handshake that created
     it (403 otherwise), and the access log never shows it (see app.log_request).
-    A handshake from an address that already holds `max_per_address` open
-    connections, or that opened more than its `new_connections` budget
-    allows ([limits] socket_connections_per_minute), is refused (429) before
+    A handshake from an address that already holds `[socketio]
+    max_connections_per_address` open connections, or that opened more than
+    `[limits] socket_connections_per_minute` allows, is refused (429) before
     python-engineio does any work, logged in or not: a client connecting and
     leaving in a loop otherwise held a core with handshakes alone.
     """
+    sio, origins, cookie_name = app.sio, app.origins, app.cookies.name
+    max_per_address = app.config.socketio.max_connections_per_address
+    new_connections = app.limits.socket_connections
     base = socketio.get_tornado_handler(sio)
 
     class SocketIOHandler(base):  # type: ignore[misc, valid-type]
