@@ -81,7 +81,7 @@ class ChatApp(tornado.web.Application):
         previous = check_previous_secrets(config.server.previous_cookie_secrets)
         self.store = store if store is not None else build_session_store(config)
         self.origins = OriginPolicy(config.socketio.allowed_origins)
-        self.sockets = build_realtime(config, self.origins)
+        self.sockets = build_realtime(config, self.origins, self.store)
         self.sio = self.sockets.sio
         self.db = build_database(config)
         # Exact only where every rename passes through this process (chatapp.accounts.user_cache).
@@ -191,7 +191,7 @@ class ChatApp(tornado.web.Application):
             raise BackendUnavailable("[socketio] message_queue", queue, str(exc)) from None
         for task, interval in (
             (self._sweep, self.config.session.sweep_interval),
-            (self._end_expired_sockets, self.config.socketio.session_check_interval),
+            (self._end_stray_sockets, self.config.socketio.session_check_interval),
         ):
             timer = PeriodicCallback(task, interval * 1000)
             timer.start()
@@ -240,14 +240,14 @@ class ChatApp(tornado.web.Application):
             )
         return report
 
-    async def _end_expired_sockets(self) -> None:
+    async def _end_stray_sockets(self) -> None:
         try:
-            ended = await self.sockets.end_expired_sockets(self.store)
+            ended = await self.sockets.end_stray_sockets()
         except StoreUnavailable as exc:
             log.warning("socket session check skipped: %s", exc)
             return
         if ended:
-            log.info("ended %d sockets whose session expired", ended)
+            log.info("ended %d sockets whose session had ended unheard", ended)
 
     async def _sweep(self) -> None:
         try:

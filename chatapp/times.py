@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+
+#: Epoch seconds now. Sessions, their stores and the socket registry take one (the
+#: store's `clock`), so that tests move time on instead of waiting for it.
+Clock = Callable[[], float]
 
 
 def iso(moment: dt.datetime) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tornado.web import RedirectHandler
-
 from chatapp.app import ROOT, ChatApp
 from chatapp.settings import Settings
 from handlers.accounts import LoginHandler, SignupHandler
@@ -71,7 +69,6 @@ def routes() -> list[Any]:
         (r"/posts/([0-9]{1,19})", PostPage),
         (r"/notifications", NotificationsPage),
         (r"/settings", SettingsPage),
-        (r"/favicon\.ico", RedirectHandler, {"url": "/static/favicon.svg", "permanent": True}),
         # The Socket.IO browser client, installed from npm by `make setup`.
         (
             r"/vendor/(socket\.io\.min\.js(?:\.map)?)",

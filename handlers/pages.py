@@ -81,16 +81,6 @@ class PageHandler(BaseHandler):
         self.finish(f"{answer.status}: this page could not be shown; try again soon")
 
 
-class AnonymousPage(PageHandler):
-    """Login and sign-up: a logged-in visitor goes to the feed instead."""
-
-    def get(self, *args: str) -> None:
-        if self.current_user is not None:
-            self.redirect("/")
-            return
-        self.render_page(*args)
-
-
 class FeedPage(PageHandler):
     template, title = "feed.html", "Feed"
 
@@ -129,14 +119,52 @@ class SettingsPage(PageHandler):
     template, title = "settings.html", "Settings"
 
 
-class LoginPage(AnonymousPage):
-    template, title = "login.html", "Log in"
+#: Why a page was sent to /login (`?ended=` the reason of its `session:ended`).
+ENDED_NOTICES = {
+    "expired": "Your session expired after a while without activity. Log in again to go on.",
+    "revoked": "You were signed out from another device.",
+    "password_changed": "Your password was changed on another device. Log in with the new one.",
+    "logout": "You logged out in another tab.",
+    "regenerated": "You logged in again in another tab.",
+}
+
+
+def local_path(target: str | None) -> str:
+    """`?next=` as a path on this site, or "/": never another origin (`//host`, `/\\host`,
+    `https://...`), so a crafted login link cannot send anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    if any(ord(char) < 0x20 for char in target):
+        return "/"
+    return target
+
+
+class AuthPage(PageHandler):
+    """Login and sign-up: where to go after (`?next=`, where a logged-in visitor goes at
+    once), and why the last session ended (`?ended=`)."""
+
+    def get(self, *args: str) -> None:
+        if self.current_user is not None:
+            self.redirect(local_path(self.get_query_argument("next", None)))
+            return
+        self.render_page(*args)
 
     def render_page(self, *args: str, template: str = "", **extra: Any) -> None:
-        super().render_page(*args, template=template, demo=self.application.demo_logins, **extra)
+        super().render_page(
+            *args,
+            template=template,
+            demo=self.application.demo_logins,
+            next_path=local_path(self.get_query_argument("next", None)),
+            notice=ENDED_NOTICES.get(self.get_query_argument("ended", "")),
+            **extra,
+        )
 
 
-class SignupPage(AnonymousPage):
+class LoginPage(AuthPage):
+    template, title = "login.html", "Log in"
+
+
+class SignupPage(AuthPage):
     template, title = "signup.html", "Sign up"
 
 
@@ -148,16 +176,23 @@ class NotFoundHandler(PageHandler):
     """
 
     template, title = "notfound.html", "Not found"
-    as_json = True
+
+    @property
+    def as_json(self) -> bool:
+        request = self.request
+        wants_page = "text/html" in request.headers.get("Accept", "")
+        api = request.path == "/api" or request.path.startswith("/api/")
+        return api or not wants_page or request.method not in ("GET", "HEAD")
+
+    def set_default_headers(self) -> None:
+        """Also after an error clears the headers: JSON, not a page, where JSON is due."""
+        if self.as_json:
+            BaseHandler.set_default_headers(self)
+        else:
+            super().set_default_headers()
 
     async def prepare(self) -> None:
-        wants_page = "text/html" in self.request.headers.get("Accept", "")
-        api = self.request.path.startswith("/api/")
-        self.as_json = api or not wants_page or self.request.method not in ("GET", "HEAD")
         if self.as_json:
-            BaseHandler.set_default_headers(self)  # JSON, not a page
-            self.clear_header("Content-Security-Policy")
-            self.clear_header("Referrer-Policy")
             raise ApiError(404, "not_found", f"no such resource: {self.request.path}")
         await super().prepare()
 

@@ -64,6 +64,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.sockets = app.sockets
         self.events = {
             "session:get": self.session_get,
+            "session:renew": self.session_renew,
             "prefs:set": self.prefs_set,
             "auth:logout": self.auth_logout,
             "profile:rename": self.profile_rename,
@@ -90,10 +91,13 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if await self.sockets.socket_count(user_id) >= io.max_sockets_per_user:
                 raise ConnectionRefusedError("too_many_sockets")
             bucket = TokenBucket(io.events_per_second, io.event_burst)
-            await self.sockets.joined(sid, LocalSocket(user_id, session_id, bucket))
+            socket = LocalSocket(user_id, session_id, bucket)
+            await self.sockets.joined(sid, socket)
             registered = True
-            if await self.app.store.touch(session_id) is None:  # ended meanwhile
+            expires_at = await self.app.cookies.renew(session_id)
+            if expires_at is None:  # ended meanwhile
                 raise ConnectionRefusedError("unauthorized")
+            socket.expires_at = expires_at
         except ConnectionRefusedError:
             if registered:
                 await self.sockets.left(sid)
@@ -142,12 +146,13 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise ApiError(400, "invalid_payload", "send one JSON object (or nothing)")
         data = args[0] if args and args[0] is not None else {}
         schemas.check_tree(data, depth_code="invalid_payload")
-        record = await self.app.store.load(socket.session_id)
-        if record is None:
+        session = await self.app.cookies.resume(socket.session_id)
+        if session is None:
             raise SessionGone(socket.session_id)
-        session = self.app.cookies.session(record)
         ack = await handler(Event(sid, socket, session, data, self.app))
         await session.commit()
+        if session.record is not None:
+            self.sockets.session_seen(session.record.id, session.record.expires_at)
         return ack
 
     # -- the events ----------------------------------------------------------------------------
@@ -158,7 +163,25 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await event.session.commit()  # renewed now if due: the expiry it answers is current
         record = event.session.record
         expires_at = iso_epoch(record.expires_at) if record else None
-        return {"user": user.public(), "prefs": prefs_of(event.session), "expires_at": expires_at}
+        return {
+            "user": user.public(),
+            "prefs": prefs_of(event.session),
+            "expires_at": expires_at,
+            "extendable": event.session.extendable,
+        }
+
+    async def session_renew(self, event: Event) -> Ack:
+        """ "Stay logged in": renewed now, whatever the touch throttle. `extendable` is
+        false once the session ends at its absolute deadline (a fresh login is needed)."""
+        event.parse(Nothing)
+        await event.session.renew()
+        record = event.session.record
+        assert record is not None  # renew raises SessionGone otherwise
+        return {
+            "expires_at": iso_epoch(record.expires_at),
+            "deadline": iso_epoch(record.deadline),
+            "extendable": event.session.extendable,
+        }
 
     async def prefs_set(self, event: Event) -> Ack:
         return {"prefs": set_prefs(event.session, event.parse(Prefs))}

@@ -17,6 +17,13 @@ from handlers.base import HTTP_ERROR_CODES
 
 
 class StaticFiles(StaticFileHandler):
+    """Tornado routes `/favicon.ico` here itself; browsers and tools ask for it whatever
+    a page names, so it is the app's one icon, favicon.svg (served as SVG)."""
+
+    @classmethod
+    def get_absolute_path(cls, root: str, path: str) -> str:
+        return super().get_absolute_path(root, "favicon.svg" if path == "favicon.ico" else path)
+
     def set_default_headers(self) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
 

@@ -37,11 +37,20 @@ export async function api(method, path, body, headers = {}) {
   }
   // Not logged in (any more): to the login page. A wrong password is answered 401 too,
   // but with its own code, and stays on the page as a form error.
-  if (response.status === 401 && LOGGED_OUT.has(data?.error?.code)) location.assign("/login");
+  if (response.status === 401 && LOGGED_OUT.has(data?.error?.code)) location.assign(loginUrl());
   if (!response.ok) {
     throw failure(data?.error?.message || `request failed (${response.status})`, data?.error?.code);
   }
   return data;
+}
+
+/** The login page, told why the session ended (it says so) and where to come back to. */
+export function loginUrl(ended) {
+  const query = new URLSearchParams(ended ? { ended } : {});
+  const here = location.pathname + location.search;
+  if (here !== "/") query.set("next", here);
+  const search = query.toString();
+  return search ? `/login?${search}` : "/login";
 }
 
 /** An element with attributes and children; strings become text nodes, never markup. */
@@ -250,6 +259,8 @@ function connection(text, state) {
   if (state === "back") connection.timer = setTimeout(() => connection("", ""), 3000);
 }
 
+let loggingOut = false; // this tab asked to log out: its own session:ended is expected
+
 if (socket) {
   let connectedBefore = false;
   let sessionEnded = false;
@@ -268,18 +279,19 @@ if (socket) {
     if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
   });
   socket.on("connect_error", (error) => {
-    if (error.message === "unauthorized") return location.assign("/login");
+    if (error.message === "unauthorized") return location.assign(loginUrl());
     connection(REFUSALS[error.message] || "Cannot reach the server. Retrying…", "lost");
     // A refusal by the server is final for the client; retry ourselves, unhurried.
     if (!socket.active) setTimeout(() => socket.connect(), 5000);
   });
-  socket.on("session:ended", () => {
+  socket.on("session:ended", ({ reason }) => {
     sessionEnded = true;
+    if (loggingOut) return; // this tab's own logout goes to the login page itself
     say("Your session has ended. Taking you to the login page…");
     document.body.classList.add("ended");
-    setTimeout(() => location.assign("/login"), 300);
+    setTimeout(() => location.assign(loginUrl(reason)), 300);
   });
-  socket.on("session:expiring", ({ expires_at }) => warnOfExpiry(expires_at));
+  socket.on("session:expiring", ({ expires_at: at, extendable }) => warnOfExpiry(at, extendable));
   socket.on("notification", onNotification);
   socket.on("notifications:unread", ({ unread: count }) => bellChanged(count));
   socket.on("user:renamed", showRename);
@@ -289,22 +301,27 @@ if (socket) {
 
 let expiryTimer = null;
 
-/** A banner counting down to the session's end, with one button that renews it. */
-function warnOfExpiry(expiresAt) {
+/** A banner counting down to the session's end: "Stay logged in" renews it, and where
+ *  nothing can (the login's absolute deadline), "Log in again" starts a fresh one. */
+function warnOfExpiry(expiresAt, extendable = true) {
   let banner = document.getElementById("expiry");
   if (!banner) {
-    const text = el("span", { id: "expiry-text" });
-    const stay = el("button", { type: "button", onclick: stayLoggedIn }, "Stay logged in");
-    banner = el("div", { id: "expiry", class: "expiry", role: "alert" }, text, " ", stay);
+    banner = el("div", { id: "expiry", class: "expiry", role: "alert" },
+      el("span", { id: "expiry-text" }), " ",
+      el("button", { type: "button", id: "stay", onclick: stayLoggedIn }, "Stay logged in"),
+      el("button", { type: "button", id: "relogin", onclick: logInAgain }, "Log in again"));
     document.body.prepend(banner);
   }
   banner.hidden = false;
   banner.dataset.expiresAt = expiresAt;
+  document.getElementById("stay").hidden = !extendable;
+  document.getElementById("relogin").hidden = extendable;
   clearInterval(expiryTimer);
   const tick = () => {
     const left = Math.max(0, Math.round((new Date(expiresAt) - Date.now()) / 1000));
-    document.getElementById("expiry-text").textContent =
-      `You'll be logged out in ${left} s for inactivity.`;
+    document.getElementById("expiry-text").textContent = extendable
+      ? `You'll be logged out in ${left} s for inactivity.`
+      : `This login ends in ${left} s and can't be extended: log in again to go on.`;
   };
   tick();
   expiryTimer = setInterval(tick, 1000);
@@ -312,12 +329,23 @@ function warnOfExpiry(expiresAt) {
 
 async function stayLoggedIn() {
   try {
-    await emit("session:get"); // any event renews the session
+    const { expires_at: expiresAt, extendable } = await emit("session:renew");
+    if (!extendable) return warnOfExpiry(expiresAt, false);
     clearInterval(expiryTimer);
     document.getElementById("expiry").hidden = true;
     say("You're still logged in.");
   } catch (error) {
     say(error.message);
+  }
+}
+
+/** A fresh login (with a new absolute deadline), back to this page after. */
+async function logInAgain() {
+  loggingOut = true;
+  try {
+    await api("POST", "/api/logout");
+  } finally {
+    location.assign(loginUrl());
   }
 }
 
@@ -363,12 +391,14 @@ const logoutButton = document.getElementById("logout");
 /** Log out; a server out of reach is said, and the logout tried again until it answers. */
 async function logOut() {
   logoutButton.disabled = true;
+  loggingOut = true;
   try {
     await api("POST", "/api/logout");
     location.assign("/login");
   } catch (error) {
     if (error.code !== "unreachable") {
       logoutButton.disabled = false;
+      loggingOut = false;
       return say(error.message);
     }
     say("The server is unreachable: you'll be logged out as soon as it answers…");

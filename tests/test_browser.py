@@ -97,8 +97,14 @@ async def test_logging_out_in_one_tab_sends_the_other_to_the_login_page(
     await expect(second.locator("#me")).to_have_text("Alice")
     await first.get_by_role("button", name="Log out").click()
     await expect(first).to_have_url(site.url + "/login")
-    await expect(second).to_have_url(site.url + "/login")
+    # The other tab says why, and comes back where it was after the next login.
+    await expect(second).to_have_url(site.url + "/login?ended=logout&next=%2Ffriends")
+    await expect(second.locator("#ended-notice")).to_have_text("You logged out in another tab.")
     await snapshot(second, "login")
+    await second.get_by_label("Username").fill("alice")
+    await second.get_by_label("Password").fill(PASSWORD)
+    await second.get_by_role("button", name="Log in").click()
+    await expect(second).to_have_url(site.url + "/friends")
 
 
 async def test_markup_in_a_post_is_shown_as_text(chromium: Browser, site: Running) -> None:
@@ -225,11 +231,12 @@ async def test_a_login_ended_from_the_settings_page_leaves_at_once(
         base_url=site.url, viewport={"width": 390, "height": 844}, user_agent=IPHONE
     )
     phone = await phone_context.new_page()
-    await phone.goto("/login")
+    await phone.goto("/messages")  # not logged in: to the login page, and back after it
+    await expect(phone).to_have_url(site.url + "/login?next=%2Fmessages")
     await phone.get_by_label("Username").fill("alice")
     await phone.get_by_label("Password").fill(PASSWORD)
     await phone.get_by_role("button", name="Log in").click()
-    await expect(phone).to_have_url(site.url + "/")
+    await expect(phone).to_have_url(site.url + "/messages")
     await laptop.goto("/settings")
     rows = laptop.locator("#logins li")
     await expect(rows).to_have_count(2)
@@ -241,7 +248,11 @@ async def test_a_login_ended_from_the_settings_page_leaves_at_once(
     await snapshot(laptop, "settings-logins-phone")
     await laptop.set_viewport_size({"width": 1280, "height": 800})
     await phone_row.get_by_role("button", name="Log out").click()
-    await expect(phone).to_have_url(site.url + "/login", timeout=2_000)
+    await expect(phone).to_have_url(
+        site.url + "/login?ended=revoked&next=%2Fmessages", timeout=2_000
+    )
+    await expect(phone.locator("#ended-notice")).to_contain_text("signed out from another device")
+    await snapshot(phone, "login-revoked-phone")
     await expect(rows).to_have_count(1)
     await laptop_context.close()
 
@@ -269,3 +280,27 @@ async def test_the_page_warns_before_the_session_expires_and_one_click_renews(
     await expect(banner).to_be_hidden()
     ack = "import('/static/app.js').then((app) => app.emit('session:get'))"
     assert (await alice.evaluate(ack))["expires_at"] > warned
+
+
+async def test_a_login_at_its_absolute_deadline_offers_a_fresh_login_instead(
+    chromium: Browser, serve_app: ServeApp
+) -> None:
+    """idle = absolute = 100 s: the session ends at its deadline whatever happens, so the
+    warning comes at once and says so; "Log in again" starts a new login and comes back."""
+    site = await serve_app(
+        app_settings(session={"store": "memory", "idle_timeout": 100, "absolute_timeout": 100})
+    )
+    _, alice = await person(chromium, site, "alice")
+    await alice.goto("/friends")
+    banner = alice.locator("#expiry")
+    await expect(banner).to_contain_text("can't be extended")
+    await expect(banner.get_by_role("button", name="Stay logged in")).to_be_hidden()
+    await snapshot(alice, "expiry-final")
+    await alice.set_viewport_size({"width": 390, "height": 844})
+    await snapshot(alice, "expiry-final-phone")
+    await banner.get_by_role("button", name="Log in again").click()
+    await expect(alice).to_have_url(site.url + "/login?next=%2Ffriends")
+    await alice.get_by_label("Username").fill("alice")
+    await alice.get_by_label("Password").fill(PASSWORD)
+    await alice.get_by_role("button", name="Log in").click()
+    await expect(alice).to_have_url(site.url + "/friends")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -31,9 +31,6 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     await db.prepare()
     yield db
     await db.close()
-
-
-Users = Callable[..., "asyncio.Future[list[User]]"]
 
 
 async def make_users(db: Database, *names: str) -> list[User]:
@@ -175,12 +172,13 @@ async def test_one_notification_for_many_users_shares_its_id(database: Database)
     assert shared is not None and shared.actor == alice and shared.post_id == post.id
     assert await database.notify([], "post", alice.id) is None
     later = await database.notify([bob.id], "message", alice.id, text="psst")
+    assert later is not None
     for user in (bob, carol):
         listed, _ = await database.notifications(user.id, None, 50)
         assert shared.id in [n.id for n in listed]
         assert {n.actor for n in listed} == {alice}  # the actor, not the recipient
     listed, unread = await database.notifications(bob.id, None, 50)
-    assert [n.id for n in listed] == [later.id, shared.id]  # type: ignore[union-attr]
+    assert [n.id for n in listed] == [later.id, shared.id]
     assert unread == 2 and listed[0].text == "psst"
     await database.mark_read(bob.id, [shared.id])
     assert (await database.notifications(bob.id, None, 50))[1] == 1
@@ -188,7 +186,9 @@ async def test_one_notification_for_many_users_shares_its_id(database: Database)
     await database.mark_read(bob.id, None)
     listed, unread = await database.notifications(bob.id, None, 50)
     assert unread == 0 and all(n.read for n in listed)
-    await database.mark_read(bob.id, ["junk", "999999"])  # unknown ids change nothing
+    await database.mark_read(carol.id, ["junk", "999999", later.id])  # none of them carol's
+    listed, unread = await database.notifications(carol.id, None, 50)
+    assert unread == 1 and [n.read for n in listed] == [False]
 
 
 async def test_a_post_key_makes_one_post_whatever_the_repeats(database: Database) -> None:

@@ -150,7 +150,10 @@ async def test_a_password_change_ends_other_logins_and_keeps_this_ones_sockets(
     own_tab = await running.socket(laptop, events=("session:ended",))
     change = {"current_password": "wrong password", "new_password": "a new passphrase"}
     response = await laptop.request("PUT", "/api/password", change)
-    assert response.code == 401 and body(response)["error"]["code"] == "bad_credentials"
+    assert response.code == 401 and body(response)["error"] == {
+        "code": "bad_credentials",
+        "message": "current password is wrong",
+    }
     change = {"current_password": PASSWORD, "new_password": "short"}
     assert (await laptop.request("PUT", "/api/password", change)).code == 400
     old_cookie = laptop.cookies[COOKIE_NAME]
@@ -189,7 +192,7 @@ async def test_session_get_tells_when_the_session_ends_and_a_warning_comes_once(
     warned = parsed(client.received["session:expiring"][0]["expires_at"])
     assert abs((warned - expires_at).total_seconds()) < 2
     for _ in range(3):  # several more checks: no second warning for the same deadline
-        await running.app._end_expired_sockets()
+        await running.app.sockets.deadlines.run_due()
     await barrier(client)
     assert len(client.received["session:expiring"]) == 1
     await leave(client)

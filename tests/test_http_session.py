@@ -214,10 +214,19 @@ async def test_a_browser_gets_an_html_404_page_and_the_api_always_json(
     assert page.headers["Content-Type"].startswith("text/html")
     assert "Content-Security-Policy" in page.headers
     assert b"Page not found" in page.body
-    api = await browser.request("GET", "/api/nothing-here", headers=html)
-    assert api.code == 404 and body(api)["error"]["code"] == "not_found"
+    for path in ("/api/nothing-here", "/api/friends/a/b", "/api"):
+        api = await browser.request("GET", path, headers=html)
+        assert api.code == 404 and body(api)["error"]["code"] == "not_found"
+        assert api.headers["Content-Type"].startswith("application/json"), path
     script = await browser.request("GET", "/no/such/page")
     assert script.code == 404 and body(script)["error"]["code"] == "not_found"
+
+
+async def test_favicon_ico_is_the_apps_icon(start_app: StartApp) -> None:
+    """Browsers and crawlers ask for /favicon.ico whatever a page names (it was a 404)."""
+    icon = await (await start_app()).browser().request("GET", "/favicon.ico")
+    assert icon.code == 200 and icon.headers["Content-Type"] == "image/svg+xml"
+    assert icon.body.startswith(b"<svg")
 
 
 async def test_unknown_paths_answer_404_in_the_error_shape(start_app: StartApp) -> None:

@@ -63,11 +63,18 @@ class Accounts:
 
         A wrong current password is 401 bad_credentials and counts as a failed login.
         """
-        await self._verified(user.username, current, address)
+        await self._verified(user.username, current, address, wrong="current password is wrong")
         await self.db.set_password_hash(user.id, await self.passwords.hash(new))
         auth_log.info("password changed: user %s from %s", user.id, address)
 
-    async def _verified(self, username: str, password: str, address: str) -> User:
+    async def _verified(
+        self,
+        username: str,
+        password: str,
+        address: str,
+        *,
+        wrong: str = "wrong username or password",
+    ) -> User:
         wait = await self.throttle.retry_after(username, address)
         if wait:
             auth_log.warning("login throttled: %r from %s for %d s", username, address, wait)
@@ -83,7 +90,7 @@ class Accounts:
         await self.throttle.failed(username, address)
         known = "wrong password" if account else "unknown user"
         auth_log.info("login failed (%s): %r from %s", known, username, address)
-        raise ApiError(401, "bad_credentials", "wrong username or password")
+        raise ApiError(401, "bad_credentials", wrong)
 
 
 class ThrottledLogin(ApiError):

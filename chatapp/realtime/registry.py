@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,16 +29,14 @@ import socketio
 from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.control import Control, Order
+from chatapp.realtime.deadlines import SessionDeadlines
 from chatapp.realtime.delivery import Deliveries, Push
 from chatapp.realtime.presence import Presence
 from chatapp.times import iso_epoch
-from stores.base import SessionStore
+from stores.base import SessionRecord, SessionStore
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/"
-#: session:expiring goes out when a session's end is this close (seconds, least and most);
-#: the periodic check runs at least every 30 s, so every session falls in the window once.
-EXPIRY_WARNING = (30.0, 120.0)
 
 #: Whose sockets hear about a user's presence: the social layer answers "their friends".
 Audience = Callable[[str], Awaitable[Iterable[str]]]
@@ -74,17 +71,33 @@ class LocalSocket:
     events: TokenBucket
     #: Why its session ended while it was still connecting: end it once connected.
     ended: str | None = None
+    #: When its session ends, as its connect renewed it (watched once it is connected).
+    expires_at: float = 0.0
 
 
 class UserSockets:
-    def __init__(self, sio: socketio.AsyncServer, presence: Presence, control: Control) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        presence: Presence,
+        control: Control,
+        store: SessionStore,
+    ) -> None:
         self.sio = sio
         self.presence = presence
         self.control = control
+        self.store = store
         self.deliveries = Deliveries(sio)
         self._local: dict[str, LocalSocket] = {}
-        #: Session id -> the expiry its sockets were warned of (session:expiring).
-        self._warned: dict[str, float] = {}
+        #: Session id -> the last `session:expiring` its sockets here got, and for which end.
+        self._warnings: dict[str, tuple[float, dict[str, Any]]] = {}
+        #: When each session with sockets here is warned of its end, and ends.
+        self.deadlines = SessionDeadlines(
+            lambda: store.clock(),  # read at each use: tests move the store's clock
+            load=store.load,
+            warn=self._warn_session,
+            expire=self._expire_session,
+        )
         #: Set by the social layer; until then presence is announced to no one.
         self.audience: Audience = nobody
         self.profile: Profile = only_id
@@ -96,6 +109,7 @@ class UserSockets:
         self.deliveries.start()
 
     async def stop(self) -> None:
+        self.deadlines.stop()
         await self.presence.stop()
         await self.control.stop()
 
@@ -190,6 +204,10 @@ class UserSockets:
         if socket.ended is not None:
             await self.end_local_socket(sid, socket.ended)
         else:
+            self.session_seen(socket.session_id, socket.expires_at)
+            warned = self._warnings.get(socket.session_id)
+            if warned is not None and warned[0] == socket.expires_at:  # a tab opened since
+                await self.sio.emit("session:expiring", warned[1], to=sid, ignore_queue=True)
             await self.logins_changed(socket.user_id)
 
     async def _carry_out(self, order: Order) -> None:
@@ -211,42 +229,64 @@ class UserSockets:
         await self._leave_session(sid, socket)
         socket.session_id = new_id
         await self._join_session(sid, socket)
+        self.deadlines.check_soon(new_id)
 
-    async def end_expired_sockets(self, store: SessionStore) -> int:
-        """End this process's sockets whose session expired, warn those about to; periodic.
+    async def end_stray_sockets(self) -> int:
+        """End this process's sockets whose session ended unheard; periodic, a safety net.
 
-        Sockets that send events find out on their next event; this finds the
-        quiet ones. One store read per live session, not per socket, and
-        nothing per event. A session within EXPIRY_WARNING of its end (idle or
-        absolute) gets `session:expiring` once (again only after a renewal).
+        Sessions end at their deadlines (`deadlines`) and by orders on the control
+        channel; an order published while this process had lost that channel is
+        never heard, so every session with sockets here is read once per check
+        (one store read per session, not per socket). A socket connected here
+        that no session vouches for is ended too.
         """
         by_session: dict[str, list[str]] = {}
         strays = []
         for sid, _ in list(self.sio.manager.get_participants(NAMESPACE, None)):
             socket = self._local.get(sid)
-            if socket is None:  # connected here, yet never registered: no session vouches for it
+            if socket is None:
                 strays.append(sid)
             else:
                 by_session.setdefault(socket.session_id, []).append(sid)
         for sid in strays:
             await self.end_local_socket(sid, "unauthorized")
         ended = len(strays)
-        warned, self._warned = self._warned, {}
         for session_id, sids in by_session.items():
-            record = await store.load(session_id)
-            if record is None:
+            if await self.store.load(session_id) is None:
                 for sid in sids:
                     await self.end_local_socket(sid, "expired")
                 ended += len(sids)
-                continue
-            left = record.expires_at - time.time()
-            if EXPIRY_WARNING[0] <= left <= EXPIRY_WARNING[1]:
-                self._warned[session_id] = record.expires_at
-                if warned.get(session_id) != record.expires_at:
-                    data = {"expires_at": iso_epoch(record.expires_at)}
-                    for sid in sids:
-                        await self.sio.emit("session:expiring", data, to=sid, ignore_queue=True)
         return ended
+
+    def session_seen(self, session_id: str, expires_at: float) -> None:
+        """A socket of this session connected or sent an event: it ends at `expires_at`."""
+        self.deadlines.watch(session_id, expires_at)
+
+    def _session_sids(self, session_id: str) -> list[str]:
+        return [
+            sid for sid, _ in self.sio.manager.get_participants(NAMESPACE, session_room(session_id))
+        ]
+
+    async def _warn_session(self, session_id: str, record: SessionRecord) -> bool:
+        """`session:expiring` to the session's sockets here; `extendable` is false when
+        it ends at its absolute deadline, which nothing renews."""
+        sids = self._session_sids(session_id)
+        if not sids:
+            self._warnings.pop(session_id, None)
+            return False
+        data = {
+            "expires_at": iso_epoch(record.expires_at),
+            "extendable": record.expires_at < record.deadline,
+        }
+        self._warnings[session_id] = (record.expires_at, data)
+        for sid in sids:
+            await self.sio.emit("session:expiring", data, to=sid, ignore_queue=True)
+        return True
+
+    async def _expire_session(self, session_id: str) -> None:
+        self._warnings.pop(session_id, None)
+        for sid in self._session_sids(session_id):
+            await self.end_local_socket(sid, "expired")
 
     # -- membership, called by the socket namespace ----------------------------------------
 

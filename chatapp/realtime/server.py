@@ -28,6 +28,7 @@ from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.presence import LocalPresence, RedisPresence
 from chatapp.realtime.registry import UserSockets
 from chatapp.settings import Settings
+from stores.base import SessionStore
 
 
 def queue_options(timeout: float) -> dict[str, Any]:
@@ -182,7 +183,7 @@ def client_address(environ: dict[str, Any]) -> str:
     return str(environ["tornado.handler"].request.remote_ip)
 
 
-def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
+def build_realtime(settings: Settings, origins: OriginPolicy, store: SessionStore) -> UserSockets:
     queue = settings.socketio.message_queue
     timeout = settings.redis.timeout
     manager: DirectEmit = DirectEmit()
@@ -207,8 +208,8 @@ def build_realtime(settings: Settings, origins: OriginPolicy) -> UserSockets:
         client = connect_redis(queue, timeout)
         beat = settings.socketio.presence_heartbeat
         presence = RedisPresence(client, heartbeat=beat, dead_after=3 * beat)
-        sockets = UserSockets(sio, presence, RedisControl(client))
+        sockets = UserSockets(sio, presence, RedisControl(client), store)
     else:
-        sockets = UserSockets(sio, LocalPresence(), LocalControl())
+        sockets = UserSockets(sio, LocalPresence(), LocalControl(), store)
     sio.on_connected = sockets.connected
     return sockets

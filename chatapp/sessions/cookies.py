@@ -99,6 +99,15 @@ class SessionCookies:
         session.id_changed = old_secret and record is not None  # set again, signed anew
         return session
 
+    async def resume(self, session_id: str) -> Session | None:
+        """The live session with this store key (a socket's), or None if it has ended."""
+        record = await self.store.load(session_id)
+        return self.session(record) if record is not None else None
+
+    async def renew(self, session_id: str) -> float | None:
+        """Renew a session by its store key now; its new expiry, or None if it has ended."""
+        return await self.store.touch(session_id)
+
     def session(self, record: SessionRecord | None, cookie_id: str | None = None) -> Session:
         """A view of a record loaded elsewhere (a socket event), wired like any other."""
         return Session(

@@ -30,7 +30,6 @@ import logging
 import random
 import re
 import secrets
-import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, Protocol
 
@@ -186,7 +185,7 @@ class Session(MutableMapping[str, Any]):
         """
         renew, self._renewal_considered = not self._renewal_considered, True
         if renew and self.user_id is not None and self._renewal_due():
-            self[SEEN_KEY] = time.time()  # the save renews the expiry: still one write
+            self[SEEN_KEY] = self._store.clock()  # the save renews the expiry: still one write
         if not await self.save() and renew:
             await self.renew_if_due()
 
@@ -236,7 +235,7 @@ class Session(MutableMapping[str, Any]):
 
         `device` ({"agent", "address"}) is kept for the user's list of logins.
         """
-        now = time.time()
+        now = self._store.clock()
         self[USER_ID_KEY] = user_id
         self[DEVICE_KEY] = {**device, "created": now}
         self[SEEN_KEY] = now
@@ -285,15 +284,34 @@ class Session(MutableMapping[str, Any]):
         await end_session(self._store, self._sockets, session_id, reason)
 
     def _renewal_due(self) -> bool:
-        """True if at least `touch_interval` passed since the last renewal.
+        """True if a renewal would move the expiry by `touch_interval`, or up to the deadline.
 
-        Throttled so that a busy client costs a store write per interval, not per request.
+        Throttled so that a busy client costs a store write per interval, not per
+        request. Near the absolute deadline no renewal gains a whole interval: the
+        one that reaches the deadline is due all the same, so an active session
+        lives until exactly its deadline.
         """
         record = self._record
         if record is None or self.ended:
             return False
-        wanted = min(time.time() + self._store.idle_timeout, record.deadline)
-        return wanted - record.expires_at >= self._touch_interval
+        wanted = min(self._store.clock() + self._store.idle_timeout, record.deadline)
+        gain = wanted - record.expires_at
+        return gain >= self._touch_interval or (gain > 0 and wanted >= record.deadline)
+
+    @property
+    def extendable(self) -> bool:
+        """False once the session ends at its absolute deadline whatever happens."""
+        record = self._record
+        return record is not None and record.expires_at < record.deadline
+
+    async def renew(self) -> None:
+        """Renew the idle expiry now, whatever the throttle ("stay logged in"): one write,
+        which moves `last_seen` too. SessionGone if the session has ended."""
+        if self._record is None or self.ended:
+            raise SessionGone("(none)")
+        self._renewal_considered = True
+        self[SEEN_KEY] = self._store.clock()
+        await self.save()
 
     async def renew_if_due(self) -> None:
         """Renew the idle expiry if `touch_interval` passed since the last renewal."""

@@ -17,7 +17,7 @@ form.addEventListener("submit", (event) => {
   busy(form.querySelector("button[type=submit]"), async () => {
     try {
       await api("POST", form.dataset.action, fields);
-      location.assign("/");
+      location.assign(form.dataset.next || "/"); // a path on this site: the server checked it
     } catch (error) {
       showError("form-error", null, all);
       showError("form-error", error, fieldsOf(error.code));
