@@ -1,4 +1,4 @@
-"""The engine.io endpoint at /socket.io/, both transports, on Tornado."""
+"""The engine.io endpoint at /socket.io/, both transports, on Tornado (chatapp.transport)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import logging
 from typing import Any
 
 import engineio.payload
-import socketio
 
 from chatapp.app import ChatApp
 from chatapp.errors import Answer, ApiError
+from chatapp.transport import engineio_handler
 
 log = logging.getLogger(__name__)
 #: The first character of every Engine.IO 4 text frame: its packet type (open ... noop).
@@ -19,7 +19,7 @@ ENGINE_IO_PACKET_TYPES = frozenset("0123456")
 
 
 def socketio_handler(app: ChatApp) -> type[Any]:
-    """python-engineio's Tornado handler with chatapp's origin rule, bound to the cookie.
+    """The Engine.IO handler (chatapp.transport) with chatapp's origin rule, bound to the cookie.
 
     Polling POSTs carry no XSRF token and need none: engine.io refuses a
     foreign Origin itself (OriginPolicy, via cors_allowed_origins), a POST
@@ -40,7 +40,7 @@ def socketio_handler(app: ChatApp) -> type[Any]:
     sio, origins, cookie_name = app.sio, app.origins, app.cookies.name
     max_per_address = app.config.socketio.max_connections_per_address
     new_connections = app.limits.socket_connections
-    base = socketio.get_tornado_handler(sio)
+    base = engineio_handler(sio.eio)
 
     class SocketIOHandler(base):  # type: ignore[misc, valid-type]
         def set_default_headers(self) -> None:

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
+from chatapp.realtime.registry import user_room
 from chatapp.realtime.server import poll_with_timeout
-from tests.apps import StartApp
+from tests.apps import StartApp, leave
 from tests.helpers import arrived, barrier, eventually
 from tests.test_sockets import frames_until_closed, raw_socket
 
@@ -75,11 +76,12 @@ async def test_pushes_queued_at_shutdown_go_out_before_the_connections_close(
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="wait_for is lean from Python 3.12")
-async def test_engine_io_sockets_wait_for_packets_without_a_task_per_wait(
+async def test_polling_sockets_wait_for_packets_without_a_task_per_wait(
     start_app: StartApp,
 ) -> None:
+    """Polling sockets keep python-engineio's queue (WebSocket ones have none)."""
     running = await start_app()
-    tab = await running.socket(await running.login("alice"), events=("notification",))
+    tab = await running.socket(await running.login("alice"), "polling", events=("notification",))
     server = running.app.sio
     eio_sid = server.manager.eio_sid_from_sid(tab.get_sid("/"), "/")
     assert server.eio._get_socket(eio_sid).poll.__func__ is poll_with_timeout
@@ -88,3 +90,21 @@ async def test_engine_io_sockets_wait_for_packets_without_a_task_per_wait(
     await eventually(lambda: tab.connected)
     await running.app.sockets.push_to_user(await running.user_id("alice"), "notification", {})
     await arrived(tab, "notification", [{}])
+
+
+async def test_a_socket_leaves_exactly_its_own_rooms(start_app: StartApp) -> None:
+    """Disconnect looks a socket's rooms up (chatapp.realtime.rooms) instead of scanning
+    every room: what is left afterwards is exactly the other sockets' rooms."""
+    running = await start_app()
+    manager = running.app.sio.manager
+    stay = await running.socket(await running.login("bob"))
+    before = {room: dict(members) for room, members in manager.rooms["/"].items()}
+    tabs = [await running.socket(await running.login("alice")) for _ in range(3)]
+    sid = tabs[0].get_sid("/")
+    user_id = await running.user_id("alice")
+    assert user_room(user_id) in manager.get_rooms(sid, "/") and sid in manager.get_rooms(sid, "/")
+    for tab in tabs:
+        await leave(tab)
+    await eventually(lambda: {r: dict(m) for r, m in manager.rooms["/"].items()} == before)
+    assert set(manager._rooms_of["/"]) == {stay.get_sid("/")}
+    await leave(stay)

@@ -9,8 +9,10 @@ logged and dropped: a page that reconnects reloads what it missed.
 
 `DirectEmit` is python-socketio's emit without a task per recipient: its
 AsyncManager starts one task per socket and waits for them all, about half
-the CPU of a post to 1,000 friends. Putting a packet on a socket's queue
-never waits (the queue is unbounded), so the packets are put there in turn.
+the CPU of a post to 1,000 friends. A packet is encoded once: a socket on a
+WebSocket of its own (chatapp.transport) gets the same frame bytes written to
+its stream; a polling socket gets the packet on its queue (never waiting:
+the queue is unbounded).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from typing import Any
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet
+
+from chatapp.realtime.rooms import RoomIndex
+from chatapp.transport.frames import frame
+from chatapp.transport.socket import WebSocketSocket
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +98,11 @@ class Deliveries:
         await self.sio.emit(push.event, push.data, to=push.rooms, skip_sid=push.skip_sid)
 
 
-class DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
-    """python-socketio 5.x's AsyncManager.emit, the packets put on each socket's
-    queue in turn instead of by a task per socket (an emit with a callback, which
-    needs a packet per socket, goes the original way)."""
+class DirectEmit(RoomIndex):
+    """python-socketio 5.x's AsyncManager.emit, each packet encoded once and handed to
+    each socket in turn instead of by a task per socket (an emit with a callback,
+    which needs a packet per socket, goes the original way); rooms as RoomIndex keeps
+    them."""
 
     async def emit(
         self,
@@ -120,18 +127,26 @@ class DirectEmit(socketio.AsyncManager):  # type: ignore[misc]
         encoded = self.server.packet_class(
             packet.EVENT, namespace=namespace, data=[event, *arguments]
         ).encode()
-        frames = [
+        packets = [
             eio_packet.Packet(eio_packet.MESSAGE, part)
             for part in (encoded if isinstance(encoded, list) else [encoded])
         ]
+        wire: list[bytes] = []  # the WebSocket frames, made for the first socket that needs them
+        sockets = self.server.eio.sockets
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skipped:
                 continue
-            for frame in frames:
-                try:
-                    await self.server._send_eio_packet(eio_sid, frame)
-                except Exception:  # one socket's trouble is not the others'
-                    log.exception("emit to %s failed", sid)
+            socket = sockets.get(eio_sid)
+            try:
+                if isinstance(socket, WebSocketSocket):
+                    wire = wire or [frame(packet.encode()) for packet in packets]
+                    for data in wire:
+                        socket.write(data)
+                else:
+                    for pkt in packets:
+                        await self.server._send_eio_packet(eio_sid, pkt)
+            except Exception:  # one socket's trouble is not the others'
+                log.exception("emit to %s failed", sid)
         return None
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import engineio
 import socketio
+from engineio.async_socket import AsyncSocket
 from socketio import packet
 
 from chatapp.backends import connect_redis
@@ -77,8 +78,9 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
       open for another namespace, and a client that never asks holds server
       memory until it leaves. Open connections are counted per client address,
       for the transport handler's cap.
-    - Before Python 3.12, each Engine.IO socket waits for its packets with
-      `poll_with_timeout` (below), a fifth less CPU in a large fan-out.
+    - Before Python 3.12, each polling Engine.IO socket waits for its packets
+      with `poll_with_timeout` (below), a fifth less CPU in a large fan-out
+      (WebSocket sockets have no queue: chatapp.transport).
 
     These override five methods of python-socketio 5.x's AsyncServer
     (`_handle_event_internal`, `_handle_connect`, `_handle_eio_message`,
@@ -95,8 +97,8 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
         self.connections_from: Counter[str] = Counter()  # open Engine.IO connections
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
-        if sys.version_info < (3, 12):
-            socket = self.eio._get_socket(eio_sid)
+        socket = self.eio._get_socket(eio_sid)
+        if sys.version_info < (3, 12) and isinstance(socket, AsyncSocket):  # polling's
             socket.poll = types.MethodType(poll_with_timeout, socket)
         await super()._handle_eio_connect(eio_sid, environ)
         self.connections_from[client_address(environ)] += 1
@@ -139,8 +141,8 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
             socket = self.eio.sockets.get(eio_sid)
             if socket is not None:
                 await socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
-                if socket.upgraded:  # its writer sends the close packet, then ends the TCP
-                    socket.queue.put_nowait(None)
+                if isinstance(socket, AsyncSocket) and socket.upgraded:
+                    socket.queue.put_nowait(None)  # its writer sends CLOSE, then ends the TCP
 
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
         await super()._handle_connect(eio_sid, namespace, data)

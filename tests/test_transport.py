@@ -1,0 +1,224 @@
+"""chatapp's own WebSocket delivery path (chatapp.transport) against the official clients and
+the protocol's edge cases: the handshake, heartbeats both ways, binary, acks, reconnect, the
+upgrade from polling (which stays on python-engineio's path), and a reader too slow to keep.
+The browser's socket.io-client takes this path in every browser test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from socket import SO_RCVBUF, SOL_SOCKET
+from typing import Any
+
+import aiohttp
+import pytest
+
+import chatapp.transport.socket as transport_socket
+from chatapp.transport import WebSocketSocket
+from tests.apps import Running, ServeApp, app_settings, leave
+from tests.helpers import RecordingClient, call, disconnected, eventually
+from tests.test_sockets import cookie_header, engine_io_url, raw_socket
+
+
+@pytest.fixture
+async def running(serve_app: ServeApp) -> Running:
+    """One app on the default kind of store; ping every 0.5 s, a pong due within 1 s."""
+    return await serve_app(app_settings(session={"store": "memory"}))
+
+
+def engine_sockets(running: Running) -> list[Any]:
+    return list(running.app.sio.eio.sockets.values())
+
+
+async def test_a_websocket_first_client_gets_the_own_path_and_everything_works(
+    running: Running,
+) -> None:
+    client = await running.socket(await running.login("alice"), events=("notification",))
+    (socket,) = engine_sockets(running)
+    assert isinstance(socket, WebSocketSocket)
+    assert client.transport() == "websocket"
+    ack = await call(client, "session:get")
+    assert ack["ok"] is True and ack["user"]["username"] == "alice"
+    user_id = await running.user_id("alice")
+    note = {"id": "1", "kind": "post", "text": "é ✓ \U0001f600 " + "x" * 70_000}  # 64 kB+ frame
+    await running.app.sockets.push_to_user(user_id, "notification", note)
+    await eventually(lambda: client.received["notification"] == [note])
+    await leave(client)
+    await eventually(lambda: not running.app.sio.eio.sockets)
+    assert await running.app.sockets.socket_count(user_id) == 0
+
+
+async def test_heartbeats_keep_a_quiet_client_and_drop_a_silent_one(running: Running) -> None:
+    """The official client answers each PING: still there after four ping intervals. A
+    raw client that never answers is closed once `ping_timeout` has passed."""
+    browser = await running.login("alice")
+    client = await running.socket(browser)
+    await asyncio.sleep(2.0)
+    assert client.connected and (await call(client, "session:get"))["ok"] is True
+    url, headers = engine_io_url(running), cookie_header(browser)
+    async with aiohttp.ClientSession() as http:
+        raw = await http.ws_connect(url, headers=headers, autoping=False)
+        opened = json.loads((await raw.receive(timeout=5)).data[1:])
+        assert opened["pingInterval"] == 500 and opened["pingTimeout"] == 1000
+        assert opened["upgrades"] == []
+        await raw.send_str("40")
+        assert (await raw.receive(timeout=5)).data.startswith("40")
+        while (await raw.receive(timeout=2)).data != "2":  # events aside: a PING, unanswered
+            pass
+        while (message := await raw.receive(timeout=3)).type == aiohttp.WSMsgType.TEXT:
+            assert message.data in ("1", "2")  # a CLOSE may come before the TCP ends
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        await raw.close()
+    assert client.connected  # the other socket never noticed
+    await leave(client)
+
+
+async def test_binary_goes_both_ways_and_acks_come_back(running: Running) -> None:
+    received: list[Any] = []
+
+    async def echo(sid: str, data: Any) -> Any:
+        return {"ok": True, "echo": data}
+
+    running.app.sio.on("test:echo", echo)
+    client = await running.socket(await running.login("alice"))
+    client.on("bytes", received.append)
+    blob = bytes(range(256)) * 10
+    ack = await client.call("test:echo", {"blob": blob, "text": "t"}, timeout=5)
+    assert ack == {"ok": True, "echo": {"blob": blob, "text": "t"}}
+    user_id = await running.user_id("alice")
+    await running.app.sockets.push_to_user(user_id, "bytes", {"b": blob})
+    await eventually(lambda: received == [{"b": blob}])
+    await leave(client)
+
+
+async def test_a_client_comes_back_after_its_connection_drops(running: Running) -> None:
+    browser = await running.login("alice")
+    client = RecordingClient(
+        running.url,
+        cookies={running.app.cookies.name: browser.cookies[running.app.cookies.name]},
+        reconnection=True,
+        reconnection_delay=0.1,
+        reconnection_delay_max=0.2,
+    )
+    await client.connect(running.url, transports=["websocket"], wait_timeout=5)
+    first = client.get_sid()
+    for socket in engine_sockets(running):  # the network drops the connection
+        socket.handler.ws_connection.stream.close()
+    await eventually(lambda: client.connected and client.get_sid() != first, limit=5)
+    assert (await call(client, "session:get"))["ok"] is True
+    assert isinstance(engine_sockets(running)[0], WebSocketSocket)
+    await client.disconnect()
+
+
+async def test_a_polling_client_that_upgrades_keeps_python_engineios_path(
+    running: Running,
+) -> None:
+    browser = await running.login("alice")
+    client = RecordingClient(
+        running.url,
+        cookies={running.app.cookies.name: browser.cookies[running.app.cookies.name]},
+        events=("notification",),
+    )
+    await client.connect(running.url, transports=["polling", "websocket"], wait_timeout=5)
+    await eventually(lambda: client.transport() == "websocket")
+    (socket,) = engine_sockets(running)
+    assert not isinstance(socket, WebSocketSocket) and socket.upgraded
+    user_id = await running.user_id("alice")
+    await running.app.sockets.push_to_user(user_id, "notification", {"id": "7"})
+    await eventually(lambda: client.received["notification"] == [{"id": "7"}])
+    assert (await call(client, "session:get"))["ok"] is True
+    await client.disconnect()
+
+
+async def test_logout_ends_every_socket_of_the_session_on_the_own_path(running: Running) -> None:
+    browser = await running.login("alice")
+    tabs = [await running.socket(browser, events=("session:ended",)) for _ in range(3)]
+    other = await running.socket(await running.login("alice"), events=("session:ended",))
+    assert (await browser.request("POST", "/api/logout")).code == 204
+    for tab in tabs:
+        await disconnected(tab)
+        assert tab.received["session:ended"] == [{"reason": "logout"}]
+    assert other.connected and other.received["session:ended"] == []
+    await leave(other)
+
+
+async def test_a_reader_too_slow_is_cut_off_and_the_others_keep_theirs(
+    serve_app: ServeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that reads nothing while pushes pile up: once what waits for it passes
+    the bound, its connection ends; nothing is buffered without end, and a client that
+    reads keeps its connection. (Heartbeats of 5 s: the reading client shares this loop.)"""
+    monkeypatch.setattr(transport_socket, "MAX_PENDING_BYTES", 1024 * 1024)
+    settings = app_settings(
+        session={"store": "memory"}, socketio={"ping_interval": 5, "ping_timeout": 5}
+    )
+    running = await serve_app(settings)
+    browser = await running.login("alice")
+    reader = await running.socket(browser, events=("notification",))
+    host, port = running.url.removeprefix("http://").split(":")
+    _, stuck_writer = await asyncio.open_connection(host, int(port), limit=1024)
+    stuck_writer.get_extra_info("socket").setsockopt(SOL_SOCKET, SO_RCVBUF, 4096)
+    cookie = cookie_header(browser)["Cookie"]
+    stuck_writer.write(
+        (
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+            f"Host: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            f"Cookie: {cookie}\r\n\r\n"
+        ).encode()
+    )
+    stuck_writer.write(_masked_text("40"))  # join the namespace, then never read again
+    await eventually(lambda: len(engine_sockets(running)) == 2)
+    user_id = await running.user_id("alice")
+    payload = {"id": "1", "text": "x" * 100_000}
+    for n in range(1, 201):  # 20 MB, past the kernel's buffers and the bound; the reader
+        await running.app.sockets.push_to_user(user_id, "notification", payload)
+        await eventually(_has(reader, n))  # keeps up
+        if len(engine_sockets(running)) == 1:
+            break
+    assert len(engine_sockets(running)) == 1, "the stuck reader was never cut off"
+    assert reader.connected
+    stuck_writer.close()
+    await leave(reader)
+
+
+def _has(client: RecordingClient, count: int) -> Callable[[], bool]:
+    return lambda: len(client.received["notification"]) == count
+
+
+def _masked_text(text: str) -> bytes:
+    """A client's WebSocket text frame (clients must mask theirs)."""
+    data = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(data))
+    return bytes([0x81, 0x80 | len(data)]) + mask + masked
+
+
+async def test_a_raw_engine_io_client_sees_the_protocol(running: Running) -> None:
+    """Packets as the protocol has them: CONNECT answered, a client PING answered with
+    a PONG carrying its data, a client CLOSE ends the socket at once."""
+    browser = await running.login("alice")
+    async with raw_socket(running, browser) as raw:
+        await raw.send_str("2probe")
+        await raw.send_str('421["session:get"]')
+        answers = [(await raw.receive(timeout=5)).data for _ in range(4)]
+        answers = [data for data in answers if data != "2" and not data.startswith("42")]
+        assert answers[0] == "3probe" and answers[1].startswith("431[")
+        assert json.loads(answers[1][3:])[0]["ok"] is True
+        await raw.send_str("1")
+        await eventually(lambda: not running.app.sio.eio.sockets)
+
+
+async def test_an_idle_socket_holds_no_task_of_its_own(running: Running) -> None:
+    """Per connection only Tornado's own task runs (its request, then its frame reader):
+    none of python-engineio's writer, heartbeat or handler tasks. The clients live in
+    this loop too: their tasks (AsyncClient's, and the queue waits of its writer) aside."""
+    clients = [await running.socket(await running.login(f"u{n}")) for n in range(3)]
+    await asyncio.sleep(0.7)  # past a heartbeat
+    names = [task.get_coro().__qualname__ for task in asyncio.all_tasks()]  # type: ignore[union-attr]
+    clients_own = ("AsyncClient", "Client", "Queue.get", "test_")
+    server_side = [name for name in names if not name.startswith(clients_own)]
+    assert sorted(server_side) == ["Deliveries._deliver"] + ["RequestHandler._execute"] * 3
+    for client in clients:
+        await leave(client)
