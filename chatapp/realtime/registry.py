@@ -267,11 +267,19 @@ class UserSockets:
             sid for sid, _ in self.sio.manager.get_participants(NAMESPACE, session_room(session_id))
         ]
 
+    def _connected_sids(self, session_id: str) -> list[str]:
+        """The session's sockets here whose connect completed: none may hear an event
+        before its connect is answered (one still connecting is warned by `connected`)."""
+        manager = self.sio.manager
+        return [
+            sid for sid in self._session_sids(session_id) if manager.is_connected(sid, NAMESPACE)
+        ]
+
     async def _warn_session(self, session_id: str, record: SessionRecord) -> bool:
         """`session:expiring` to the session's sockets here; `extendable` is false when
         it ends at its absolute deadline, which nothing renews."""
-        sids = self._session_sids(session_id)
-        if not sids:
+        sids = self._connected_sids(session_id)
+        if not self._session_sids(session_id):
             self._warnings.pop(session_id, None)
             return False
         data = {
