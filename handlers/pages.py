@@ -8,6 +8,7 @@ script or style: user text can only ever be text.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import tornado.web
@@ -177,7 +178,7 @@ class NotFoundHandler(PageHandler):
 
     template, title = "notfound.html", "Not found"
 
-    @property
+    @cached_property
     def as_json(self) -> bool:
         request = self.request
         wants_page = "text/html" in request.headers.get("Accept", "")

@@ -22,7 +22,7 @@ from chatapp.app import ChatApp
 from chatapp.errors import ApiError, answer_for, is_expected
 from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
-from chatapp.realtime.registry import LocalSocket
+from chatapp.realtime.registry import LocalSocket, expiring
 from chatapp.schemas import ChatMessage, Model, Nothing, Prefs, Rename
 from chatapp.sessions.prefs import prefs_of, set_prefs
 from chatapp.sessions.session import Session
@@ -162,12 +162,11 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         user = await event.user()
         await event.session.commit()  # renewed now if due: the expiry it answers is current
         record = event.session.record
-        expires_at = iso_epoch(record.expires_at) if record else None
         return {
             "user": user.public(),
             "prefs": prefs_of(event.session),
-            "expires_at": expires_at,
-            "extendable": event.session.extendable,
+            "expires_at": iso_epoch(record.expires_at) if record else None,
+            "extendable": record is not None and record.extendable,
         }
 
     async def session_renew(self, event: Event) -> Ack:
@@ -177,11 +176,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await event.session.renew()
         record = event.session.record
         assert record is not None  # renew raises SessionGone otherwise
-        return {
-            "expires_at": iso_epoch(record.expires_at),
-            "deadline": iso_epoch(record.deadline),
-            "extendable": event.session.extendable,
-        }
+        return {**expiring(record), "deadline": iso_epoch(record.deadline)}
 
     async def prefs_set(self, event: Event) -> Ack:
         return {"prefs": set_prefs(event.session, event.parse(Prefs))}

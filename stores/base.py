@@ -67,6 +67,11 @@ class SessionRecord:
         value = self.data.get(USER_ID_KEY)
         return value if isinstance(value, str) else None
 
+    @property
+    def extendable(self) -> bool:
+        """False once the idle expiry is the deadline: nothing can move the end any more."""
+        return self.expires_at < self.deadline
+
 
 @dataclass
 class StoredSession:

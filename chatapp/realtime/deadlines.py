@@ -48,8 +48,13 @@ Expire = Callable[[str], Awaitable[None]]
 @dataclass
 class _Watch:
     expires_at: float
-    warned: float | None = None
+    #: The session as it was when its sockets were last warned.
+    warned: SessionRecord | None = None
     due: float = 0.0
+
+    @property
+    def warned_of_this_end(self) -> bool:
+        return self.warned is not None and self.warned.expires_at == self.expires_at
 
 
 class SessionDeadlines:
@@ -61,9 +66,6 @@ class SessionDeadlines:
         self._heap: list[tuple[float, str]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._running: asyncio.Task[None] | None = None
-
-    def __len__(self) -> int:
-        return len(self._watched)
 
     def watch(self, session_id: str, expires_at: float) -> None:
         """The session ends at `expires_at` unless renewed: warn its sockets before then.
@@ -84,9 +86,10 @@ class SessionDeadlines:
         self._watched.pop(session_id, None)
         self.watch(session_id, self.clock())
 
-    def due_at(self, session_id: str) -> float | None:
+    def warning_sent(self, session_id: str) -> SessionRecord | None:
+        """The session as its sockets were warned of its current end, if they were."""
         watch = self._watched.get(session_id)
-        return watch.due if watch else None
+        return watch.warned if watch is not None and watch.warned_of_this_end else None
 
     async def run_due(self) -> None:
         """Check every session that is due by the clock; then wait for the next."""
@@ -121,18 +124,18 @@ class SessionDeadlines:
             return
         if record.expires_at > watch.expires_at:  # renewed meanwhile (HTTP, another process)
             watch.expires_at = record.expires_at
-        elif watch.warned != watch.expires_at and self.clock() >= self._warning_at(watch):
+        elif not watch.warned_of_this_end and self.clock() >= self._warning_at(watch):
             if not await self._warn(session_id, record):
                 del self._watched[session_id]  # no socket of it here any more
                 return
-            watch.warned = watch.expires_at
+            watch.warned = record
         self._schedule(session_id, watch)
 
     def _warning_at(self, watch: _Watch) -> float:
         return watch.expires_at - WARNING_LEAD
 
     def _schedule(self, session_id: str, watch: _Watch) -> None:
-        if watch.warned == watch.expires_at:
+        if watch.warned_of_this_end:
             watch.due = watch.expires_at
         else:
             watch.due = max(self.clock(), self._warning_at(watch))

@@ -62,6 +62,11 @@ async def only_id(user_id: str) -> dict[str, Any]:
     return {"id": user_id}
 
 
+def expiring(record: SessionRecord) -> dict[str, Any]:
+    """`session:expiring`'s data."""
+    return {"expires_at": iso_epoch(record.expires_at), "extendable": record.extendable}
+
+
 @dataclass
 class LocalSocket:
     """What this process knows of one of its sockets."""
@@ -89,8 +94,6 @@ class UserSockets:
         self.store = store
         self.deliveries = Deliveries(sio)
         self._local: dict[str, LocalSocket] = {}
-        #: Session id -> the last `session:expiring` its sockets here got, and for which end.
-        self._warnings: dict[str, tuple[float, dict[str, Any]]] = {}
         #: When each session with sockets here is warned of its end, and ends.
         self.deadlines = SessionDeadlines(
             lambda: store.clock(),  # read at each use: tests move the store's clock
@@ -205,9 +208,9 @@ class UserSockets:
             await self.end_local_socket(sid, socket.ended)
         else:
             self.session_seen(socket.session_id, socket.expires_at)
-            warned = self._warnings.get(socket.session_id)
-            if warned is not None and warned[0] == socket.expires_at:  # a tab opened since
-                await self.sio.emit("session:expiring", warned[1], to=sid, ignore_queue=True)
+            warned = self.deadlines.warning_sent(socket.session_id)
+            if warned is not None and warned.expires_at == socket.expires_at:  # a tab opened since
+                await self.sio.emit("session:expiring", expiring(warned), to=sid, ignore_queue=True)
             await self.logins_changed(socket.user_id)
 
     async def _carry_out(self, order: Order) -> None:
@@ -267,32 +270,17 @@ class UserSockets:
             sid for sid, _ in self.sio.manager.get_participants(NAMESPACE, session_room(session_id))
         ]
 
-    def _connected_sids(self, session_id: str) -> list[str]:
-        """The session's sockets here whose connect completed: none may hear an event
-        before its connect is answered (one still connecting is warned by `connected`)."""
-        manager = self.sio.manager
-        return [
-            sid for sid in self._session_sids(session_id) if manager.is_connected(sid, NAMESPACE)
-        ]
-
     async def _warn_session(self, session_id: str, record: SessionRecord) -> bool:
-        """`session:expiring` to the session's sockets here; `extendable` is false when
-        it ends at its absolute deadline, which nothing renews."""
-        sids = self._connected_sids(session_id)
-        if not self._session_sids(session_id):
-            self._warnings.pop(session_id, None)
-            return False
-        data = {
-            "expires_at": iso_epoch(record.expires_at),
-            "extendable": record.expires_at < record.deadline,
-        }
-        self._warnings[session_id] = (record.expires_at, data)
+        """`session:expiring` to the session's sockets here whose connect completed (none
+        may hear an event before that; one still connecting is warned by `connected`)."""
+        sids = self._session_sids(session_id)
+        manager = self.sio.manager
         for sid in sids:
-            await self.sio.emit("session:expiring", data, to=sid, ignore_queue=True)
-        return True
+            if manager.is_connected(sid, NAMESPACE):
+                await self.sio.emit("session:expiring", expiring(record), to=sid, ignore_queue=True)
+        return bool(sids)
 
     async def _expire_session(self, session_id: str) -> None:
-        self._warnings.pop(session_id, None)
         for sid in self._session_sids(session_id):
             await self.end_local_socket(sid, "expired")
 

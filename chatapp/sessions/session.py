@@ -298,12 +298,6 @@ class Session(MutableMapping[str, Any]):
         gain = wanted - record.expires_at
         return gain >= self._touch_interval or (gain > 0 and wanted >= record.deadline)
 
-    @property
-    def extendable(self) -> bool:
-        """False once the session ends at its absolute deadline whatever happens."""
-        record = self._record
-        return record is not None and record.expires_at < record.deadline
-
     async def renew(self) -> None:
         """Renew the idle expiry now, whatever the throttle ("stay logged in"): one write,
         which moves `last_seen` too. SessionGone if the session has ended."""
