@@ -85,10 +85,12 @@ def sentinel_primary(
 
     sentinels, service, options = parse_redis_sentinel_url(url)
     limits = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+    # redis-py types Sentinel from 8.2 on; before, the call is untyped.
+    sentinel = Sentinel(  # type: ignore[no-untyped-call, unused-ignore]
         sentinels,
         sentinel_kwargs=limits,  # the sentinels' own connections: no password, as socketio
-        **{**limits, "socket_timeout": read_timeout},
+        socket_timeout=read_timeout,
+        socket_connect_timeout=timeout,
         decode_responses=decode_responses,
         health_check_interval=30,
         **options,

@@ -12,7 +12,7 @@ from chatapp.realtime.registry import user_room
 from chatapp.realtime.server import poll_with_timeout
 from tests.apps import StartApp, leave
 from tests.helpers import arrived, barrier, eventually
-from tests.test_sockets import frames_until_closed, raw_socket
+from tests.raw_engine_io import frames_until_closed, raw_socket
 
 PUSHES = 300
 

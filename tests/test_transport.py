@@ -18,7 +18,7 @@ import chatapp.transport.socket as transport_socket
 from chatapp.transport import WebSocketSocket
 from tests.apps import Running, ServeApp, app_settings, leave
 from tests.helpers import RecordingClient, call, disconnected, eventually
-from tests.test_sockets import cookie_header, engine_io_url, raw_socket
+from tests.raw_engine_io import cookie_header, engine_io_url, raw_socket
 
 
 @pytest.fixture
