@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -207,6 +208,7 @@ class Run:
         await self.lag_p99()
         answers, lasts, cpu = [], [], 0.0
         client_cpu, started = time.process_time(), time.perf_counter()
+        profiler = self.profiler("fanout")
         for n in range(self.args.posts):
             everyone_has_it.clear()
             cpu_before, sent = self.target.cpu_seconds(), time.perf_counter()
@@ -222,6 +224,9 @@ class Run:
             await asyncio.sleep(0.2)  # the server finishes what follows the last delivery
             cpu += self.target.cpu_seconds() - cpu_before
         client_cpu = (time.process_time() - client_cpu) / (time.perf_counter() - started)
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
         await asyncio.gather(*(s.close() for s in sockets))
         return {
             f"post to {len(friends)} friends": {
@@ -233,6 +238,30 @@ class Run:
                 "lag p99 ms": await self.lag_p99(),
             }
         }
+
+    def profiler(self, scenario: str) -> subprocess.Popen[bytes] | None:
+        """py-spy sampling the target (`--profile DIR`): a flame graph and collapsed stacks."""
+        if self.args.profile is None:
+            return None
+        self.args.profile.mkdir(parents=True, exist_ok=True)
+        out = self.args.profile / f"{scenario}-{self.target.name}"
+        py_spy = Path(sys.executable).parent / "py-spy"
+        return subprocess.Popen(
+            [
+                str(py_spy),
+                "record",
+                "--pid",
+                str(self.target.pid),
+                "--rate",
+                "1000",
+                "--format",
+                "raw",
+                "--output",
+                f"{out}.txt",
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
 
     async def logins(self) -> dict[str, Figures]:
         """IOLoop lag while every user logs in at once (bcrypt at the target's cost),
@@ -417,6 +446,9 @@ def main() -> None:
         "--repeat", type=int, default=1, help="runs per target, in turn; figures are medians"
     )
     parser.add_argument("--json", type=Path, help="default: bench/results/compare-<time>.json")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy the fan-out into DIR/fanout-<target>.txt"
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--show", type=Path, help="print the table of an earlier run's JSON")
     args = parser.parse_args()

@@ -16,9 +16,10 @@ import pytest
 
 import chatapp.transport.socket as transport_socket
 from chatapp.transport import WebSocketSocket
+from chatapp.transport.outbox import Outbox
 from tests.apps import Running, ServeApp, app_settings, leave
 from tests.helpers import RecordingClient, call, disconnected, eventually
-from tests.raw_engine_io import cookie_header, engine_io_url, raw_socket
+from tests.raw_engine_io import cookie_header, engine_io_url, frames_until_closed, raw_socket
 
 
 @pytest.fixture
@@ -222,3 +223,52 @@ async def test_an_idle_socket_holds_no_task_of_its_own(running: Running) -> None
     assert sorted(server_side) == ["Deliveries._deliver"] + ["RequestHandler._execute"] * 3
     for client in clients:
         await leave(client)
+
+
+async def test_frames_written_in_one_pass_leave_together_when_it_ends() -> None:
+    """The outbox flushes each socket that was written to once, after the pass that wrote:
+    a socket's frames go out in one send, whatever the number of packets."""
+    flushed: list[str] = []
+
+    class Held:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def flush(self) -> None:
+            flushed.append(self.name)
+
+    outbox = Outbox()
+    outbox.hold(Held("alice"))
+    outbox.hold(Held("bob"))
+    assert flushed == []  # nothing leaves while the pass that wrote goes on
+    await asyncio.sleep(0)
+    assert flushed == ["alice", "bob"]
+    outbox.hold(Held("carol"))  # a later pass schedules its own flush
+    await asyncio.sleep(0)
+    assert flushed == ["alice", "bob", "carol"]
+
+
+async def test_pushes_made_together_reach_the_socket_in_order(running: Running) -> None:
+    """Two pushes in one pass leave in one send; the client still sees two events, in order,
+    and a push right before a logout still arrives before the socket is cut."""
+    browser = await running.login("alice")
+    client = await running.socket(browser, events=("notification",))
+    user_id = await running.user_id("alice")
+    notes = [{"id": str(n), "kind": "post"} for n in range(5)]
+    await asyncio.gather(
+        *(running.app.sockets.push_to_user(user_id, "notification", note) for note in notes)
+    )
+    await eventually(lambda: client.received["notification"] == notes)
+    await leave(client)
+
+
+async def test_what_was_written_leaves_before_the_socket_closes(running: Running) -> None:
+    """An event and the disconnect in the same pass: the event, socket.io's DISCONNECT and
+    Engine.IO's CLOSE all reach the client before its connection ends."""
+    async with raw_socket(running, await running.login("alice")) as raw:
+        (eio_sid,) = running.app.sio.eio.sockets
+        sid = running.app.sio.manager.sid_from_eio_sid(eio_sid, "/")
+        await running.app.sio.emit("notification", {"id": "last"}, to=sid)
+        await running.app.sio.disconnect(sid)
+        frames = [data for data in await frames_until_closed(raw) if data != "2"]
+        assert frames[-3:] == ['42["notification",{"id":"last"}]', "41", "1"]

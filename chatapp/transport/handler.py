@@ -10,12 +10,14 @@ from engineio import packet as eio_packet
 from engineio.async_drivers.tornado import get_tornado_handler
 
 from chatapp.transport.frames import frame
+from chatapp.transport.outbox import Outbox
 from chatapp.transport.socket import WebSocketSocket
 
 
 def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
     """python-engineio's Tornado handler class, with WebSocket-first sockets served here."""
     upstream = get_tornado_handler(server)
+    outbox = Outbox()
 
     class EngineIOHandler(upstream):  # type: ignore[misc, valid-type]
         #: This connection's socket, when it opened on a WebSocket of its own.
@@ -38,7 +40,7 @@ def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
                 return
             self.receive_queue = None  # python-engineio's, unused here
             sid = server.generate_id()
-            socket = WebSocketSocket(server, sid, self)
+            socket = WebSocketSocket(server, sid, self, outbox)
             server.sockets[sid] = socket
             self.socket = socket
             socket.write(frame(eio_packet.Packet(eio_packet.OPEN, _handshake(sid)).encode()))
@@ -49,6 +51,7 @@ def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
             if accepted is not None and accepted is not True:
                 server.sockets.pop(sid, None)
                 self.socket = None
+                socket.flush()
                 self.close()
                 return
             socket.opened()
