@@ -206,12 +206,13 @@ class Run:
         sockets = await self.sockets(friends, on_event=receive)
         await asyncio.sleep(1.0)
         await self.lag_p99()
-        answers, lasts, cpu = [], [], 0.0
+        answers, lasts, cpu, loop_cpu = [], [], 0.0, 0.0
         client_cpu, started = time.process_time(), time.perf_counter()
         profiler = self.profiler("fanout")
         for n in range(self.args.posts):
             everyone_has_it.clear()
             cpu_before, sent = self.target.cpu_seconds(), time.perf_counter()
+            loop_cpu_before = self.target.cpu_seconds(main_thread_only=True)
             async with self.http.post(
                 f"{self.target.url}/api/posts", json={"text": f"post {n}"}, headers=author.headers()
             ) as response:
@@ -223,6 +224,7 @@ class Run:
             lasts.append(max(arrivals[body["post"]["id"]]) - sent)
             await asyncio.sleep(0.2)  # the server finishes what follows the last delivery
             cpu += self.target.cpu_seconds() - cpu_before
+            loop_cpu += self.target.cpu_seconds(main_thread_only=True) - loop_cpu_before
         client_cpu = (time.process_time() - client_cpu) / (time.perf_counter() - started)
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
@@ -235,6 +237,7 @@ class Run:
                 "last delivery p99 ms": percentile(lasts, 99) * 1000,
                 "HTTP answer p50 ms": percentile(answers, 50) * 1000,
                 "server CPU µs/recipient": cpu / self.args.posts / len(friends) * 1e6,
+                "of which the loop's thread": loop_cpu / self.args.posts / len(friends) * 1e6,
                 "lag p99 ms": await self.lag_p99(),
             }
         }
@@ -259,6 +262,7 @@ class Run:
                 "--output",
                 f"{out}.txt",
                 "--nonblocking",
+                "--gil",
             ],
             stdout=subprocess.DEVNULL,
         )

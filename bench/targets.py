@@ -124,9 +124,15 @@ class Target:
         line = next(line for line in status.splitlines() if line.startswith("VmRSS"))
         return int(line.split()[1])
 
-    def cpu_seconds(self) -> float:
-        """User and system CPU the server process has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    def cpu_seconds(self, main_thread_only: bool = False) -> float:
+        """User and system CPU the server process (or only its main thread, the event
+        loop's: not a database's worker threads, nor Node's) has used so far."""
+        where = (
+            f"/proc/{self.pid}/task/{self.pid}/stat"
+            if main_thread_only
+            else f"/proc/{self.pid}/stat"
+        )
+        fields = Path(where).read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def visitor(self, http: aiohttp.ClientSession, username: str) -> User:

@@ -28,6 +28,7 @@ from chatapp.sessions.prefs import prefs_of, set_prefs
 from chatapp.sessions.session import Session
 from chatapp.social.models import User
 from chatapp.times import iso_epoch
+from chatapp.transport import handshake_of
 from stores.errors import SessionGone
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         second time, so a logout racing with this connect either is seen by
         that check or reaches the socket through the room.
         """
-        cookie = environ["tornado.handler"].get_cookie(self.app.cookies.name)
+        cookie = handshake_of(environ).cookie(self.app.cookies.name)
         io = self.app.config.socketio
         registered = False
         try:

@@ -11,7 +11,7 @@ import engineio.payload
 
 from chatapp.app import ChatApp
 from chatapp.errors import Answer, ApiError
-from chatapp.transport import engineio_handler
+from chatapp.transport import engineio_handler, handshake_of
 
 log = logging.getLogger(__name__)
 #: The first character of every Engine.IO 4 text frame: its packet type (open ... noop).
@@ -76,9 +76,7 @@ def socketio_handler(app: ChatApp) -> type[Any]:
             elif self.request.method == "POST" and (fault := payload_fault(self.request.body)):
                 log.warning("malformed Engine.IO payload (%s); refused", fault)
                 self.refuse(Answer(400, "malformed_payload", f"not an Engine.IO payload: {fault}"))
-            elif handshake["tornado.handler"].get_cookie(cookie_name) != self.get_cookie(
-                cookie_name
-            ):
+            elif handshake_of(handshake).cookie(cookie_name) != self.get_cookie(cookie_name):
                 self.refuse(Answer(403, "forbidden", "this connection belongs to another session"))
 
         async def on_message(self, message: str | bytes) -> None:

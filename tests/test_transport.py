@@ -19,7 +19,13 @@ from chatapp.transport import WebSocketSocket
 from chatapp.transport.outbox import Outbox
 from tests.apps import Running, ServeApp, app_settings, leave
 from tests.helpers import RecordingClient, call, disconnected, eventually
-from tests.raw_engine_io import cookie_header, engine_io_url, frames_until_closed, raw_socket
+from tests.raw_engine_io import (
+    RawConnection,
+    cookie_header,
+    engine_io_url,
+    frames_until_closed,
+    raw_socket,
+)
 
 
 @pytest.fixture
@@ -105,7 +111,7 @@ async def test_a_client_comes_back_after_its_connection_drops(running: Running) 
     await client.connect(running.url, transports=["websocket"], wait_timeout=5)
     first = client.get_sid()
     for socket in engine_sockets(running):  # the network drops the connection
-        socket.handler.ws_connection.stream.close()
+        socket.transport.abort()
     await eventually(lambda: client.connected and client.get_sid() != first, limit=5)
     assert (await call(client, "session:get"))["ok"] is True
     assert isinstance(engine_sockets(running)[0], WebSocketSocket)
@@ -212,15 +218,15 @@ async def test_a_raw_engine_io_client_sees_the_protocol(running: Running) -> Non
 
 
 async def test_an_idle_socket_holds_no_task_of_its_own(running: Running) -> None:
-    """Per connection only Tornado's own task runs (its request, then its frame reader):
-    none of python-engineio's writer, heartbeat or handler tasks. The clients live in
-    this loop too: their tasks (AsyncClient's, and the queue waits of its writer) aside."""
+    """Once connected, a socket runs no task at all: none of python-engineio's writer,
+    heartbeat or handler tasks, nor Tornado's request and frame reader. The clients live
+    in this loop too: their tasks (AsyncClient's, and the queue waits of its writer) aside."""
     clients = [await running.socket(await running.login(f"u{n}")) for n in range(3)]
     await asyncio.sleep(0.7)  # past a heartbeat
     names = [task.get_coro().__qualname__ for task in asyncio.all_tasks()]  # type: ignore[union-attr]
     clients_own = ("AsyncClient", "Client", "Queue.get", "test_")
     server_side = [name for name in names if not name.startswith(clients_own)]
-    assert sorted(server_side) == ["Deliveries._deliver"] + ["RequestHandler._execute"] * 3
+    assert server_side == ["Deliveries._deliver"]
     for client in clients:
         await leave(client)
 
@@ -272,3 +278,46 @@ async def test_what_was_written_leaves_before_the_socket_closes(running: Running
         await running.app.sio.disconnect(sid)
         frames = [data for data in await frames_until_closed(raw) if data != "2"]
         assert frames[-3:] == ['42["notification",{"id":"last"}]', "41", "1"]
+
+
+async def test_websocket_control_frames_and_protocol_faults(running: Running) -> None:
+    """At the WebSocket level: a ping is answered with a pong of the same data, a client's
+    close frame with a close frame; an unmasked frame ends the connection with 1002 and
+    text that is not UTF-8 with 1007. Each such socket is gone from the server."""
+    browser = await running.login("alice")
+    raw, answer = await RawConnection.open(running, browser)
+    assert answer.startswith("HTTP/1.1 101 ")
+    assert "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in answer
+    assert "Sec-WebSocket-Extensions" not in answer  # deflate is never taken
+    assert (await raw.frame())[1].startswith(b"0{")
+    raw.send(b"hello", opcode=0x9)
+    assert await raw.frame() == (0xA, b"hello")
+    raw.send(b"\x03\xe8", opcode=0x8)
+    assert [kind for kind, _ in await raw.frames_until_closed()] == [0x8]
+    for fault, code in ((b"40", 1002), (b"4\xff\xfe", 1007)):
+        raw, _ = await RawConnection.open(running, browser)
+        await raw.frame()  # OPEN
+        raw.send(fault, masked=code != 1002)
+        (*_, (kind, payload)) = await raw.frames_until_closed()
+        assert kind == 0x8 and int.from_bytes(payload[:2], "big") == code
+    await eventually(lambda: not running.app.sio.eio.sockets)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Sec_WebSocket_Key": ""}, "400"),
+        ({"Sec_WebSocket_Key": "c2hvcnQ="}, "400"),
+        ({"Sec_WebSocket_Version": "8"}, "426"),
+        ({"Connection": "keep-alive"}, "400"),
+    ],
+)
+async def test_a_broken_upgrade_request_is_refused_as_tornado_would(
+    running: Running, headers: dict[str, str], status: str
+) -> None:
+    raw, answer = await RawConnection.open(running, await running.login("alice"), **headers)
+    raw.close()
+    assert answer.split()[1] == status
+    if status == "426":
+        assert "sec-websocket-version: 13" in answer.lower()
+    assert not running.app.sio.eio.sockets

@@ -29,6 +29,7 @@ from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.presence import LocalPresence, RedisPresence
 from chatapp.realtime.registry import UserSockets
 from chatapp.settings import Settings
+from chatapp.transport import handshake_of
 from stores.base import SessionStore
 
 
@@ -182,7 +183,7 @@ async def poll_with_timeout(self: Any) -> list[Any]:
 
 def client_address(environ: dict[str, Any]) -> str:
     """The client's address as Tornado saw it (the forwarded one behind a proxy)."""
-    return str(environ["tornado.handler"].request.remote_ip)
+    return handshake_of(environ).remote_ip
 
 
 def build_realtime(settings: Settings, origins: OriginPolicy, store: SessionStore) -> UserSockets:

@@ -1,62 +1,67 @@
-"""An Engine.IO 4 socket that lives on its own WebSocket: see the package docstring."""
+"""An Engine.IO 4 socket that owns its WebSocket connection: see the package docstring."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import engineio
 from engineio import packet as eio_packet
-from tornado.iostream import IOStream, StreamBufferFullError, StreamClosedError
 
 from chatapp.transport import frames
 from chatapp.transport.outbox import Outbox
-
-if TYPE_CHECKING:
-    from tornado.websocket import WebSocketHandler
 
 log = logging.getLogger(__name__)
 
 #: Bytes written to a socket and not yet taken by its client; past this the client is
 #: too slow (or gone without a word) and is cut off rather than buffered without end.
 MAX_PENDING_BYTES = 4 * 1024 * 1024
+#: A client's messages waiting for the one being handled; past this it is not read from.
+MAX_WAITING_MESSAGES = 16
 
 
-class WebSocketSocket:
-    """What python-engineio's server holds in `sockets[sid]`, for a WebSocket connection.
+class WebSocketSocket(asyncio.Protocol):
+    """What python-engineio's server holds in `sockets[sid]`, and the asyncio protocol of
+    its connection, from the moment the WebSocket handshake is answered.
 
-    Sending writes a frame to the stream at once (Tornado sends what the kernel
-    takes and keeps the rest for when the socket is writable), so packets leave
-    in the order they were sent, with no task in between. The heartbeat is the
-    protocol's: a PING every `ping_interval`, and no PONG within `ping_timeout`
-    closes the socket.
+    The connection is an asyncio transport of its own: bytes arrive in
+    `data_received` (no task waits for them), frames leave through the
+    outbox, one `send()` per socket and pass of the loop. The heartbeat is
+    the protocol's: a PING every `ping_interval`, and no PONG within
+    `ping_timeout` closes the socket. A client's messages are handed to
+    python-socketio one at a time, in order, as python-engineio does (its
+    CONNECT is admitted before the events that follow it), by a task that
+    lives while there are messages to hand over; a client far ahead is not
+    read from until they are.
     """
 
     __slots__ = (
         "_awaiting_pong",
         "_ending",
+        "_handling",
+        "_inbox",
         "_outbox",
+        "_reader",
         "_session",
         "_timer",
         "_unsent",
         "closed",
         "closing",
-        "handler",
         "server",
         "sid",
+        "transport",
     )
     #: Always true here: it is connected, and on a WebSocket, from its first packet.
     connected = True
     upgraded = True
     upgrading = False
 
-    def __init__(
-        self, server: engineio.AsyncServer, sid: str, handler: WebSocketHandler, outbox: Outbox
-    ) -> None:
+    def __init__(self, server: engineio.AsyncServer, sid: str, outbox: Outbox) -> None:
         self.server = server
         self.sid = sid
-        self.handler = handler
+        self.transport: asyncio.Transport | None = None
         self.closing = False
         self.closed = False
         self._awaiting_pong = False
@@ -66,6 +71,11 @@ class WebSocketSocket:
         self._outbox = outbox
         #: Frames written in this pass of the loop, sent together when it ends.
         self._unsent: list[bytes] | None = None
+        self._reader = frames.FrameReader(server.max_http_buffer_size)
+        #: The task handing over the client's messages, while there are any, and those
+        #: waiting their turn.
+        self._handling: asyncio.Task[None] | None = None
+        self._inbox: collections.deque[str | bytes] | None = None
 
     @property
     def session(self) -> dict[str, Any]:
@@ -94,13 +104,15 @@ class WebSocketSocket:
         )
         if not abort:
             self.write(frames.CLOSE)
+            self.write(frames.close_frame())
         self.flush()
         self.closed = True
         if self.server.sockets.get(self.sid) is self:
             del self.server.sockets[self.sid]
-        self.handler.close()
+        if self.transport is not None:
+            self.transport.close()  # after what is buffered has been sent
 
-    # -- the wire ----------------------------------------------------------------------
+    # -- the wire out ------------------------------------------------------------------
 
     def write(self, frame: bytes) -> None:
         """Queue one whole frame; it leaves with the others when this pass of the loop ends."""
@@ -113,50 +125,59 @@ class WebSocketSocket:
             self._unsent.append(frame)
 
     def flush(self) -> None:
-        """Send what was written, in one `send()`; a reader too far behind is cut off.
-
-        While nothing waits in the stream, the bytes go to the kernel at once; only
-        what the kernel does not take is handed to Tornado's `IOStream.write`, which
-        keeps it and sends it when the socket is writable. That skips, for nearly
-        every frame, the Future, the buffer copy and the bookkeeping `IOStream.write`
-        does for each call.
-        """
+        """Send what was written, in one `send()` (asyncio's transport sends at once what
+        the kernel takes and keeps the rest); a reader too far behind is cut off."""
         unsent, self._unsent = self._unsent, None
-        stream = self._stream()
-        if not unsent or stream is None:
+        transport = self.transport
+        if not unsent or transport is None or transport.is_closing():
             return
-        data = unsent[0] if len(unsent) == 1 else b"".join(unsent)
-        try:
-            if type(stream) is IOStream and not stream.writing():  # TLS goes Tornado's way
-                try:
-                    sent = stream.socket.send(data)
-                except BlockingIOError:  # the kernel's buffer is full: Tornado keeps it all
-                    sent = 0
-                if sent == len(data):
-                    return
-                data = data[sent:]
-            stream.write(data)
-        except StreamBufferFullError:
+        transport.write(unsent[0] if len(unsent) == 1 else b"".join(unsent))
+        if transport.get_write_buffer_size() > MAX_PENDING_BYTES:
             log.warning("socket %s fell %d bytes behind; cut off", self.sid, MAX_PENDING_BYTES)
-            stream.close()  # no close frame fits; the stream's close announces the disconnect
-        except (StreamClosedError, OSError):
-            self._end(self.server.reason.TRANSPORT_CLOSE, abort=True)
+            transport.abort()  # no close frame would fit; connection_lost ends the socket
 
     def opened(self) -> None:
-        """The handshake is done: bound the stream's backlog, start the heartbeat."""
-        stream = self._stream()
-        if stream is not None:
-            stream.max_write_buffer_size = MAX_PENDING_BYTES
+        """Connected as far as Engine.IO goes: the heartbeat starts."""
         self._timer = asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
 
-    def received(self, message: str | bytes) -> Any:
-        """A frame from the client; an awaitable when it starts work (a message)."""
-        if isinstance(message, bytes):
-            return self._message(message)
+    # -- the wire in (asyncio.Protocol) ------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing or self._ending:  # leaving: nothing more is read
+            return
+        try:
+            for opcode, payload in self._reader.feed(data):
+                if opcode == frames.TEXT:
+                    self._received(payload.decode("utf-8"))
+                elif opcode == frames.BINARY:
+                    self._message(payload)
+                elif opcode == frames.PING_FRAME:
+                    self.write(frames.frame(payload, frames.PONG_FRAME))
+                elif opcode == frames.CLOSE_FRAME:  # the client leaves: answer, then end
+                    self.write(frames.close_frame())
+                    self._end(self.server.reason.CLIENT_DISCONNECT, abort=True)
+                    return
+        except frames.ProtocolError as error:
+            self._refuse(error.code, error.reason)
+        except UnicodeDecodeError:
+            self._refuse(frames.INVALID_DATA, "text that is not UTF-8")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection ended under us (the client left, or the network did)."""
+        self.transport = None
+        self._end(self.server.reason.TRANSPORT_CLOSE, abort=True)
+
+    # -- inside ------------------------------------------------------------------------
+
+    def _received(self, message: str) -> None:
         kind, data = message[:1], message[1:]
         if kind == "4":
-            return self._message(data)
-        if kind == "3":
+            self._message(data)
+        elif kind == "3":
             self._pong()
         elif kind == "2":  # a client's own ping (or a probe): answered
             self.write(frames.frame("3" + data))
@@ -164,25 +185,36 @@ class WebSocketSocket:
             self._end(self.server.reason.CLIENT_DISCONNECT, abort=True)
         elif kind not in ("5", "6"):  # upgrade and noop mean nothing here
             log.warning("malformed Engine.IO frame; closing its connection")
-            self._end(self.server.reason.TRANSPORT_ERROR)
-        return None
+            self._refuse(frames.PROTOCOL_ERROR, "malformed frame")
 
-    def lost(self) -> None:
-        """The WebSocket closed under us (the client left, or the network did)."""
-        self._end(self.server.reason.TRANSPORT_CLOSE, abort=True)
+    def _message(self, data: str | bytes) -> None:
+        if self.closing or self.closed:
+            return
+        if self._handling is None:
+            self._handling = asyncio.ensure_future(self._hand_over(data))
+            return
+        if self._inbox is None:
+            self._inbox = collections.deque()
+        self._inbox.append(data)
+        if len(self._inbox) >= MAX_WAITING_MESSAGES and self.transport is not None:
+            self.transport.pause_reading()
 
-    # -- inside ------------------------------------------------------------------------
+    async def _hand_over(self, data: str | bytes) -> None:
+        try:
+            while True:
+                await self.server._trigger_event("message", self.sid, data, run_async=False)
+                if not self._inbox or self.closed:
+                    return
+                data = self._inbox.popleft()
+                if not self._inbox and self.transport is not None:
+                    self.transport.resume_reading()
+        finally:
+            self._handling = self._inbox = None
 
-    def _stream(self) -> IOStream | None:
-        connection = self.handler.ws_connection
-        if connection is None or connection.is_closing():
-            return None
-        return connection.stream
-
-    def _message(self, data: str | bytes) -> Any:
-        return self.server._trigger_event(
-            "message", self.sid, data, run_async=self.server.async_handlers
-        )
+    def _refuse(self, code: int, reason: str) -> None:
+        """End a connection whose client broke the protocol, saying why in the close frame."""
+        self.write(frames.close_frame(code, reason))
+        self._end(self.server.reason.TRANSPORT_ERROR, abort=True)
 
     def _ping(self) -> None:
         if self.closing or self.closed:
