@@ -208,7 +208,7 @@ class Run:
         await self.lag_p99()
         answers, lasts, cpu, loop_cpu = [], [], 0.0, 0.0
         client_cpu, started = time.process_time(), time.perf_counter()
-        profiler = self.profiler("fanout")
+        profilers = self.profilers("fanout")
         for n in range(self.args.posts):
             everyone_has_it.clear()
             cpu_before, sent = self.target.cpu_seconds(), time.perf_counter()
@@ -226,7 +226,7 @@ class Run:
             cpu += self.target.cpu_seconds() - cpu_before
             loop_cpu += self.target.cpu_seconds(main_thread_only=True) - loop_cpu_before
         client_cpu = (time.process_time() - client_cpu) / (time.perf_counter() - started)
-        if profiler is not None:
+        for profiler in profilers:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=60)
         await asyncio.gather(*(s.close() for s in sockets))
@@ -242,30 +242,22 @@ class Run:
             }
         }
 
-    def profiler(self, scenario: str) -> subprocess.Popen[bytes] | None:
-        """py-spy sampling the target (`--profile DIR`): a flame graph and collapsed stacks."""
-        if self.args.profile is None:
-            return None
+    def profilers(self, scenario: str) -> list[subprocess.Popen[bytes]]:
+        """py-spy sampling a Python target while it holds the GIL (`--profile DIR`): a
+        flame graph (DIR/<scenario>-<target>.svg) and its collapsed stacks (.txt)."""
+        if self.args.profile is None or self.target.name == "node":
+            return []
         self.args.profile.mkdir(parents=True, exist_ok=True)
         out = self.args.profile / f"{scenario}-{self.target.name}"
-        py_spy = Path(sys.executable).parent / "py-spy"
-        return subprocess.Popen(
-            [
-                str(py_spy),
-                "record",
-                "--pid",
-                str(self.target.pid),
-                "--rate",
-                "1000",
-                "--format",
-                "raw",
-                "--output",
-                f"{out}.txt",
-                "--nonblocking",
-                "--gil",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        py_spy = str(Path(sys.executable).parent / "py-spy")
+        sample = [py_spy, "record", "--pid", str(self.target.pid), "--rate", "500", "--gil"]
+        return [
+            subprocess.Popen(
+                [*sample, "--nonblocking", "--format", kind, "--output", f"{out}.{suffix}"],
+                stdout=subprocess.DEVNULL,
+            )
+            for kind, suffix in (("flamegraph", "svg"), ("raw", "txt"))
+        ]
 
     async def logins(self) -> dict[str, Figures]:
         """IOLoop lag while every user logs in at once (bcrypt at the target's cost),
@@ -314,12 +306,14 @@ class Run:
         before = self.target.rss_kib()
         held = await self.sockets(users[20:], parallel=50, deflate=True)
         await asyncio.sleep(2.0)
-        per_socket = (self.target.rss_kib() - before) * 1024 / len(held)
+        after = self.target.rss_kib()
+        per_socket = (after - before) * 1024 / len(held)
         compressed = sum(s.compressed for s in held) / len(held)
         await asyncio.gather(*(s.close() for s in warm + held))
         return {
             f"{len(users)} idle sockets, deflate offered": {
                 "kB/socket": per_socket / 1000,
+                "server RSS MB": after * 1024 / 1e6,
                 "deflate taken": compressed,
             }
         }
@@ -451,7 +445,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="default: bench/results/compare-<time>.json")
     parser.add_argument(
-        "--profile", type=Path, help="py-spy the fan-out into DIR/fanout-<target>.txt"
+        "--profile", type=Path, help="py-spy the fan-out: DIR/fanout-<target>.svg and .txt"
     )
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--show", type=Path, help="print the table of an earlier run's JSON")

@@ -10,6 +10,7 @@ user's, its session's), which made 10,000 sockets leaving at once quadratic.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import socketio
@@ -44,6 +45,23 @@ class RoomIndex(socketio.AsyncManager):  # type: ignore[misc]
                 waiting.remove(sid)
                 if not waiting:
                     del pending[namespace]
+
+    def get_participants(self, namespace: str, room: Any) -> Iterable[tuple[str, str]]:
+        """python-socketio's (sid, eio_sid) of everyone in `room`, or in any of a list of
+        rooms, each once; a copy, since sending to them may await. Its own spent an eighth
+        of a post's fan-out to 1,000 friends' rooms in a generator and double look-ups."""
+        rooms = self.rooms.get(namespace)
+        if not rooms:
+            return ()
+        if isinstance(room, str) or not hasattr(room, "__len__"):
+            members = rooms.get(room)
+            return members._fwdm.copy().items() if members is not None else ()
+        found: dict[str, str] = {}
+        for name in room:
+            members = rooms.get(name)
+            if members is not None:
+                found.update(members._fwdm)
+        return found.items()
 
     def get_rooms(self, sid: str, namespace: str) -> list[Any]:
         rooms = self._rooms_of.get(namespace, {}).get(sid, ())
