@@ -256,3 +256,70 @@ async def test_messages_between_two_users_page_newest_first(database: Database) 
     assert [m.text for m in page] == ["m4", "m3", "m2"]
     rest = await database.messages(alice.id, bob.id, page[-1].id, 3)
     assert [m.text for m in rest] == ["m1", "m0"]
+
+
+async def test_a_room_is_its_members_and_nobody_elses(database: Database) -> None:
+    ann, bob, cid, dan = await make_users(database, "ann", "bob", "cid", "dan")
+    room = await database.create_room(ann.id, "Trip", [bob.id, cid.id, bob.id])
+    assert room.name == "Trip" and room.owner == ann
+    assert [m.username for m in room.members] == ["ann", "bob", "cid"]  # the owner, once each
+    seen_by_bob = await database.room(room.id, bob.id)
+    assert seen_by_bob is not None and seen_by_bob.public() == room.public()
+    for outsider in (dan.id, "999999", "nonsense"):
+        assert await database.room(room.id, outsider) is None
+    assert await database.room("999999", ann.id) is None
+    assert await database.room_messages(room.id, dan.id, None, 10) is None
+    assert await database.send_room_message(room.id, dan.id, "let me in") is None
+    assert await database.send_room_message("999999", ann.id, "nowhere") is None
+
+    first = await database.send_room_message(room.id, bob.id, "hello")
+    assert first is not None and first.sender == bob and first.room_id == room.id
+    assert await database.add_room_member(room.id, dan.id) is True
+    assert await database.add_room_member(room.id, dan.id) is True  # already one: no change
+    assert await database.add_room_member("999999", dan.id) is False
+    second = await database.send_room_message(room.id, dan.id, "hi all")
+    assert second is not None
+    assert [m.text for m in await database.room_messages(room.id, ann.id, None, 10) or []] == [
+        "hi all",
+        "hello",
+    ]
+    assert await database.remove_room_member(room.id, dan.id) is True
+    assert await database.remove_room_member(room.id, dan.id) is False
+    assert await database.room(room.id, dan.id) is None
+    assert await database.send_room_message(room.id, dan.id, "still here?") is None
+    assert await database.mark_room_read(room.id, dan.id) is False
+
+
+async def test_room_history_pages_newest_first_without_gaps(database: Database) -> None:
+    ann, bob = await make_users(database, "ann", "bob")
+    room = await database.create_room(ann.id, "Pages", [bob.id])
+    sent = [await database.send_room_message(room.id, ann.id, f"m{n}") for n in range(7)]
+    seen: list[str] = []
+    before = None
+    while page := await database.room_messages(room.id, bob.id, before, 3):
+        seen += [m.text for m in page]
+        before = page[-1].id
+    assert seen == [f"m{n}" for n in reversed(range(7))]
+    assert [m.id for m in sent if m] == sorted((m.id for m in sent if m), key=int)
+
+
+async def test_a_members_rooms_list_by_activity_with_unread_counts(database: Database) -> None:
+    ann, bob, cid = await make_users(database, "ann", "bob", "cid")
+    quiet = await database.create_room(ann.id, "Quiet", [bob.id])
+    await database.create_room(ann.id, "Busy", [bob.id, cid.id])
+    assert [s.room.name for s in await database.rooms(bob.id)] == ["Busy", "Quiet"]
+    await database.send_room_message(quiet.id, ann.id, "one")
+    await database.send_room_message(quiet.id, ann.id, "two")
+    await database.send_room_message(quiet.id, bob.id, "mine")  # one's own: never unread
+    listed = await database.rooms(bob.id)
+    assert [(s.room.name, s.unread) for s in listed] == [("Quiet", 2), ("Busy", 0)]
+    assert listed[0].last_message is not None and listed[0].last_message.text == "mine"
+    assert listed[1].last_message is None
+    assert await database.mark_room_read(quiet.id, bob.id) is True
+    assert [s.unread for s in await database.rooms(bob.id)] == [0, 0]
+    assert [s.room.name for s in await database.rooms(cid.id)] == ["Busy"]
+    await database.add_room_member(quiet.id, cid.id)  # joins with the past read
+    assert {s.room.name: s.unread for s in await database.rooms(cid.id)} == {"Quiet": 0, "Busy": 0}
+    await database.send_room_message(quiet.id, ann.id, "three")
+    assert {s.room.name: s.unread for s in await database.rooms(cid.id)}["Quiet"] == 1
+    assert await database.rooms("nonsense") == []

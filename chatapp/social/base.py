@@ -16,7 +16,17 @@ import datetime as dt
 from collections.abc import Iterable
 
 from chatapp.social.ids import parse_id
-from chatapp.social.models import Account, Comment, Message, Notification, Post, User
+from chatapp.social.models import (
+    Account,
+    Comment,
+    Message,
+    Notification,
+    Post,
+    Room,
+    RoomMessage,
+    RoomSummary,
+    User,
+)
 from chatapp.times import now
 
 #: How long an Idempotency-Key names the post it made.
@@ -189,3 +199,44 @@ class Database(abc.ABC):
         self, user_id: str, other_id: str, before: str | None, limit: int
     ) -> list[Message]:
         """Messages between the two older than `before`, newest first."""
+
+    # -- rooms ---------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_room(self, owner_id: str, name: str, member_ids: Iterable[str]) -> Room:
+        """A new room of the owner and these members (the caller checked them)."""
+
+    @abc.abstractmethod
+    async def room(self, room_id: str, viewer_id: str) -> Room | None:
+        """The room if the viewer is a member, else None (whether or not it exists)."""
+
+    @abc.abstractmethod
+    async def rooms(self, user_id: str) -> list[RoomSummary]:
+        """The user's rooms, most recent activity (message, else creation) first, each with
+        its last message and the messages of others since the user last read it."""
+
+    @abc.abstractmethod
+    async def add_room_member(self, room_id: str, user_id: str) -> bool:
+        """Make the user a member; False if the room does not exist (a member already is
+        one: True)."""
+
+    @abc.abstractmethod
+    async def remove_room_member(self, room_id: str, user_id: str) -> bool:
+        """The user is no longer a member; False if they were not one."""
+
+    @abc.abstractmethod
+    async def send_room_message(
+        self, room_id: str, sender_id: str, text: str
+    ) -> RoomMessage | None:
+        """Store a message if the sender is a member at that moment (checked in the same
+        write), else None."""
+
+    @abc.abstractmethod
+    async def room_messages(
+        self, room_id: str, viewer_id: str, before: str | None, limit: int
+    ) -> list[RoomMessage] | None:
+        """Messages older than `before`, newest first, for a member; None for anyone else."""
+
+    @abc.abstractmethod
+    async def mark_room_read(self, room_id: str, user_id: str) -> bool:
+        """Everything in the room so far is read by the user; False if not a member."""

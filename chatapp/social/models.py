@@ -139,3 +139,59 @@ class Conversation:
             "last_message": self.last_message.public(),
             "unread": self.unread,
         }
+
+
+@dataclass(frozen=True)
+class Room:
+    """A named group conversation: its members see its messages, no one else."""
+
+    id: str
+    name: str
+    owner: User
+    members: tuple[User, ...]
+    created_at: dt.datetime
+
+    def has_member(self, user_id: str) -> bool:
+        return any(member.id == user_id for member in self.members)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner": self.owner.public(),
+            "members": [member.public() for member in self.members],
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class RoomMessage:
+    id: str
+    room_id: str
+    sender: User
+    text: str
+    created_at: dt.datetime
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "room": self.room_id,
+            "from": self.sender.public(),
+            "text": self.text,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class RoomSummary:
+    """A room as the caller's list of rooms shows it."""
+
+    room: Room
+    last_message: RoomMessage | None
+    unread: int
+
+    def public(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"room": self.room.public(), "unread": self.unread}
+        if self.last_message is not None:
+            shown["last_message"] = self.last_message.public()
+        return shown

@@ -22,7 +22,17 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from chatapp.errors import ServiceUnavailable
 from chatapp.social.base import KEY_LIFETIME, Database, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
-from chatapp.social.models import Account, Comment, Message, Notification, Post, User
+from chatapp.social.models import (
+    Account,
+    Comment,
+    Message,
+    Notification,
+    Post,
+    Room,
+    RoomMessage,
+    RoomSummary,
+    User,
+)
 from chatapp.times import now
 
 SCHEMA_VERSION = 1
@@ -61,6 +71,8 @@ class MongoDatabase(Database):
             await self.db.messages.create_index([("sender_id", ASCENDING), ("_id", DESCENDING)])
             await self.db.messages.create_index([("recipient_id", ASCENDING), ("_id", DESCENDING)])
             await self.db.post_keys.create_index("created_at", expireAfterSeconds=KEY_LIFETIME)
+            await self.db.rooms.create_index([("members", ASCENDING), ("activity", DESCENDING)])
+            await self.db.room_messages.create_index([("room_id", ASCENDING), ("_id", DESCENDING)])
             await self.db.meta.update_one(
                 {"_id": "schema"}, {"$max": {"version": SCHEMA_VERSION}}, upsert=True
             )
@@ -417,6 +429,130 @@ class MongoDatabase(Database):
                 {"$set": {"read": True}},
             )
 
+    # -- rooms -------------------------------------------------------------------------------
+
+    async def create_room(self, owner_id: str, name: str, member_ids: Iterable[str]) -> Room:
+        owner = parse_id(owner_id)
+        members = sorted({m for m in (owner, *map(parse_id, member_ids)) if m is not None})
+        with unavailable_on_network_errors():
+            doc = {
+                "_id": await self._next("rooms"),
+                "name": name,
+                "owner_id": owner,
+                "members": members,
+                "created_at": now(),
+                "activity": await self._next("room_activity"),
+            }
+            await self.db.rooms.insert_one(doc)
+        return (await self._rooms([doc]))[0]
+
+    async def room(self, room_id: str, viewer_id: str) -> Room | None:
+        with unavailable_on_network_errors():
+            doc = await self.db.rooms.find_one(
+                {"_id": parse_id(room_id), "members": parse_id(viewer_id)}
+            )
+        return None if doc is None else (await self._rooms([doc]))[0]
+
+    async def rooms(self, user_id: str) -> list[RoomSummary]:
+        me = parse_id(user_id)
+        summaries: list[tuple[dict[str, Any], dict[str, Any] | None, int]] = []
+        with unavailable_on_network_errors():
+            docs = (
+                await self.db.rooms.find({"members": me}).sort("activity", DESCENDING).to_list(None)
+            )
+            for doc in docs:
+                last = await self.db.room_messages.find_one(
+                    {"room_id": doc["_id"]}, sort=[("_id", DESCENDING)]
+                )
+                read = await self.db.room_reads.find_one({"_id": f"{doc['_id']}:{me}"})
+                unread = await self.db.room_messages.count_documents(
+                    {
+                        "room_id": doc["_id"],
+                        "sender_id": {"$ne": me},
+                        "_id": {"$gt": read["last_read"] if read else 0},
+                    }
+                )
+                summaries.append((doc, last, unread))
+        rooms = await self._rooms([doc for doc, _, _ in summaries])
+        lasts = {
+            m.id: m for m in await self._room_messages([last for _, last, _ in summaries if last])
+        }
+        return [
+            RoomSummary(room, lasts.get(str(last["_id"])) if last else None, unread)
+            for room, (_, last, unread) in zip(rooms, summaries, strict=True)
+        ]
+
+    async def add_room_member(self, room_id: str, user_id: str) -> bool:
+        room, user = parse_id(room_id), parse_id(user_id)
+        with unavailable_on_network_errors():
+            added = await self.db.rooms.update_one({"_id": room}, {"$addToSet": {"members": user}})
+            if not added.matched_count:
+                return False
+            if added.modified_count:  # a new member has read nothing from before
+                await self._read_to_last(room, user)
+        return True
+
+    async def remove_room_member(self, room_id: str, user_id: str) -> bool:
+        with unavailable_on_network_errors():
+            removed = await self.db.rooms.update_one(
+                {"_id": parse_id(room_id)}, {"$pull": {"members": parse_id(user_id)}}
+            )
+        return bool(removed.modified_count)
+
+    async def send_room_message(
+        self, room_id: str, sender_id: str, text: str
+    ) -> RoomMessage | None:
+        room, sender = parse_id(room_id), parse_id(sender_id)
+        with unavailable_on_network_errors():
+            # The membership check and the room's activity are one write.
+            active = await self.db.rooms.find_one_and_update(
+                {"_id": room, "members": sender},
+                {"$set": {"activity": await self._next("room_activity")}},
+            )
+            if active is None:
+                return None
+            doc = {
+                "_id": await self._next("room_messages"),
+                "room_id": room,
+                "sender_id": sender,
+                "text": text,
+                "created_at": now(),
+            }
+            await self.db.room_messages.insert_one(doc)
+        return (await self._room_messages([doc]))[0]
+
+    async def room_messages(
+        self, room_id: str, viewer_id: str, before: str | None, limit: int
+    ) -> list[RoomMessage] | None:
+        if await self.room(room_id, viewer_id) is None:
+            return None
+        with unavailable_on_network_errors():
+            docs = (
+                await self.db.room_messages.find(
+                    {"room_id": parse_id(room_id), "_id": {"$lt": cursor_bound(before)}}
+                )
+                .sort("_id", DESCENDING)
+                .limit(limit)
+                .to_list(None)
+            )
+        return await self._room_messages(docs)
+
+    async def mark_room_read(self, room_id: str, user_id: str) -> bool:
+        room, user = parse_id(room_id), parse_id(user_id)
+        with unavailable_on_network_errors():
+            if await self.db.rooms.find_one({"_id": room, "members": user}) is None:
+                return False
+            await self._read_to_last(room, user)
+        return True
+
+    async def _read_to_last(self, room: int | None, user: int | None) -> None:
+        last = await self.db.room_messages.find_one({"room_id": room}, sort=[("_id", DESCENDING)])
+        await self.db.room_reads.update_one(
+            {"_id": f"{room}:{user}"},
+            {"$max": {"last_read": last["_id"] if last else 0}},
+            upsert=True,
+        )
+
     # -- helpers ---------------------------------------------------------------------------
 
     async def _next(self, kind: str) -> int:
@@ -479,6 +615,37 @@ class MongoDatabase(Database):
                 str(d["_id"]),
                 users[str(d["sender_id"])],
                 users[str(d["recipient_id"])],
+                d["text"],
+                d["created_at"],
+            )
+            for d in docs
+        ]
+
+    async def _rooms(self, docs: list[dict[str, Any]]) -> list[Room]:
+        users = await self._users(str(u) for d in docs for u in (d["owner_id"], *d["members"]))
+        return [
+            Room(
+                str(d["_id"]),
+                d["name"],
+                users[str(d["owner_id"])],
+                tuple(
+                    sorted(
+                        (users[str(m)] for m in d["members"] if str(m) in users),
+                        key=lambda u: u.username,
+                    )
+                ),
+                d["created_at"],
+            )
+            for d in docs
+        ]
+
+    async def _room_messages(self, docs: list[dict[str, Any]]) -> list[RoomMessage]:
+        senders = await self._users(str(d["sender_id"]) for d in docs)
+        return [
+            RoomMessage(
+                str(d["_id"]),
+                str(d["room_id"]),
+                senders[str(d["sender_id"])],
                 d["text"],
                 d["created_at"],
             )

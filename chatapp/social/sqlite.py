@@ -21,7 +21,17 @@ from typing import Any, TypeVar
 from chatapp.errors import ServiceUnavailable
 from chatapp.social.base import KEY_LIFETIME, Database, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
-from chatapp.social.models import Account, Comment, Message, Notification, Post, User
+from chatapp.social.models import (
+    Account,
+    Comment,
+    Message,
+    Notification,
+    Post,
+    Room,
+    RoomMessage,
+    RoomSummary,
+    User,
+)
 from chatapp.social.sqlite_schema import MIGRATIONS
 from chatapp.times import now
 from stores.file import private_directory
@@ -456,6 +466,189 @@ class SQLiteDatabase(Database):
             for row in rows
         ]
 
+    # -- rooms -------------------------------------------------------------------------------
+
+    async def create_room(self, owner_id: str, name: str, member_ids: Iterable[str]) -> Room:
+        owner = parse_id(owner_id)
+        members = {m for m in (owner, *map(parse_id, member_ids)) if m is not None}
+
+        def create(db: sqlite3.Connection) -> int:
+            room = int(
+                db.execute(
+                    "INSERT INTO rooms (name, owner_id, created_at, last_activity)"
+                    " VALUES (?, ?, ?, ?)",
+                    (name, owner, now().isoformat(), _next_activity(db)),
+                ).lastrowid
+                or 0
+            )
+            db.executemany(
+                "INSERT INTO room_members (room_id, user_id, joined) VALUES (?, ?, 0)",
+                [(room, member) for member in sorted(members)],
+            )
+            return room
+
+        room_id = str(await self._run(create))
+        room = await self.room(room_id, owner_id)
+        assert room is not None
+        return room
+
+    async def room(self, room_id: str, viewer_id: str) -> Room | None:
+        rooms = await self._rooms(
+            "r.id = :room AND EXISTS (SELECT 1 FROM room_members WHERE room_id = r.id"
+            " AND user_id = :viewer)",
+            {"room": parse_id(room_id), "viewer": parse_id(viewer_id)},
+        )
+        return rooms[0] if rooms else None
+
+    async def rooms(self, user_id: str) -> list[RoomSummary]:
+        me = parse_id(user_id)
+        rooms = await self._rooms(
+            "r.id IN (SELECT room_id FROM room_members WHERE user_id = :me)"
+            " ORDER BY r.last_activity DESC",
+            {"me": me},
+        )
+        if not rooms:
+            return []
+        last = {
+            m.room_id: m
+            for m in await self._room_messages(
+                "m.id IN (SELECT MAX(id) FROM room_messages WHERE room_id IN"
+                " (SELECT room_id FROM room_members WHERE user_id = :me) GROUP BY room_id)",
+                {"me": me},
+            )
+        }
+        rows = await self._all(
+            "SELECT k.room_id, COUNT(m.id) AS unread FROM room_members k"
+            " JOIN room_messages m ON m.room_id = k.room_id AND m.id > k.last_read"
+            " AND m.sender_id != k.user_id WHERE k.user_id = :me GROUP BY k.room_id",
+            {"me": me},
+        )
+        unread = {str(row["room_id"]): int(row["unread"]) for row in rows}
+        return [RoomSummary(r, last.get(r.id), unread.get(r.id, 0)) for r in rooms]
+
+    async def add_room_member(self, room_id: str, user_id: str) -> bool:
+        room, user = parse_id(room_id), parse_id(user_id)
+
+        def add(db: sqlite3.Connection) -> bool:
+            if db.execute("SELECT 1 FROM rooms WHERE id = ?", (room,)).fetchone() is None:
+                return False
+            db.execute(
+                "INSERT INTO room_members (room_id, user_id, joined, last_read)"
+                " VALUES (?, ?, 0, (SELECT COALESCE(MAX(id), 0) FROM room_messages"
+                " WHERE room_id = ?)) ON CONFLICT (room_id, user_id) DO NOTHING",
+                (room, user, room),
+            )
+            return True
+
+        return await self._run(add)
+
+    async def remove_room_member(self, room_id: str, user_id: str) -> bool:
+        return bool(
+            await self._run(
+                lambda db: (
+                    db.execute(
+                        "DELETE FROM room_members WHERE room_id = ? AND user_id = ?",
+                        (parse_id(room_id), parse_id(user_id)),
+                    ).rowcount
+                )
+            )
+        )
+
+    async def send_room_message(
+        self, room_id: str, sender_id: str, text: str
+    ) -> RoomMessage | None:
+        room, sender = parse_id(room_id), parse_id(sender_id)
+
+        def send(db: sqlite3.Connection) -> int | None:
+            member = db.execute(
+                "SELECT 1 FROM room_members WHERE room_id = ? AND user_id = ?", (room, sender)
+            ).fetchone()
+            if member is None:
+                return None
+            message = db.execute(
+                "INSERT INTO room_messages (room_id, sender_id, text, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (room, sender, text, now().isoformat()),
+            ).lastrowid
+            db.execute(
+                "UPDATE rooms SET last_activity = ? WHERE id = ?", (_next_activity(db), room)
+            )
+            return message
+
+        message_id = await self._run(send)
+        if message_id is None:
+            return None
+        (message,) = await self._room_messages("m.id = :id", {"id": message_id})
+        return message
+
+    async def room_messages(
+        self, room_id: str, viewer_id: str, before: str | None, limit: int
+    ) -> list[RoomMessage] | None:
+        if await self.room(room_id, viewer_id) is None:
+            return None
+        return await self._room_messages(
+            "m.room_id = :room AND m.id < :before ORDER BY m.id DESC LIMIT :limit",
+            {"room": parse_id(room_id), "before": cursor_bound(before), "limit": limit},
+        )
+
+    async def mark_room_read(self, room_id: str, user_id: str) -> bool:
+        room = parse_id(room_id)
+        return bool(
+            await self._run(
+                lambda db: (
+                    db.execute(
+                        "UPDATE room_members SET last_read = (SELECT COALESCE(MAX(id), 0)"
+                        " FROM room_messages WHERE room_id = :room)"
+                        " WHERE room_id = :room AND user_id = :me",
+                        {"room": room, "me": parse_id(user_id)},
+                    ).rowcount
+                )
+            )
+        )
+
+    async def _rooms(self, where: str, params: dict[str, Any]) -> list[Room]:
+        rooms = await self._all(
+            f"SELECT r.*, {_USER} FROM rooms r JOIN users u ON u.id = r.owner_id WHERE {where}",
+            params,
+        )
+        if not rooms:
+            return []
+        ids = [row["id"] for row in rooms]
+        members: dict[int, list[User]] = {room: [] for room in ids}
+        for row in await self._all(
+            f"SELECT k.room_id, {_USER} FROM room_members k JOIN users u ON u.id = k.user_id"
+            f" WHERE k.room_id IN ({','.join('?' * len(ids))}) ORDER BY u.username",
+            ids,
+        ):
+            members[row["room_id"]].append(_user(row))
+        return [
+            Room(
+                str(row["id"]),
+                row["name"],
+                _user(row),
+                tuple(members[row["id"]]),
+                _time(row["created_at"]),
+            )
+            for row in rooms
+        ]
+
+    async def _room_messages(self, where: str, params: dict[str, Any]) -> list[RoomMessage]:
+        rows = await self._all(
+            f"SELECT m.id, m.room_id, m.text, m.created_at, {_USER} FROM room_messages m"
+            f" JOIN users u ON u.id = m.sender_id WHERE {where}",
+            params,
+        )
+        return [
+            RoomMessage(
+                str(row["id"]),
+                str(row["room_id"]),
+                _user(row),
+                row["text"],
+                _time(row["created_at"]),
+            )
+            for row in rows
+        ]
+
     # -- helpers ---------------------------------------------------------------------------
 
     async def _post(self, post_id: int | None, viewer_id: str) -> Post | None:
@@ -474,6 +667,16 @@ class SQLiteDatabase(Database):
 
     async def _all(self, sql: str, params: Any) -> list[sqlite3.Row]:
         return await self._run(lambda db: db.execute(sql, params).fetchall())
+
+
+def _next_activity(db: sqlite3.Connection) -> int:
+    """The next number of the rooms' activity order (a room's list sorts on it)."""
+    return int(
+        db.execute(
+            "INSERT INTO counters (name, value) VALUES ('room_activity', 1)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+        ).fetchone()[0]
+    )
 
 
 def _time(text: str) -> dt.datetime:

@@ -78,4 +78,29 @@ MIGRATIONS = [
     CREATE INDEX messages_by_sender ON messages (sender_id, id);
     CREATE INDEX messages_by_recipient ON messages (recipient_id, id);
     """,
+    """
+    CREATE TABLE rooms (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        owner_id INTEGER NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        last_activity INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE room_members (
+        room_id INTEGER NOT NULL REFERENCES rooms(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        joined INTEGER NOT NULL,
+        last_read INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (room_id, user_id)
+    );
+    CREATE INDEX room_members_by_user ON room_members (user_id, room_id);
+    CREATE TABLE room_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id INTEGER NOT NULL REFERENCES rooms(id),
+        sender_id INTEGER NOT NULL REFERENCES users(id),
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX room_messages_by_room ON room_messages (room_id, id);
+    """,
 ]
