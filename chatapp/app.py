@@ -42,6 +42,7 @@ from chatapp.sessions.cookie_secret import check_previous_secrets, resolve_cooki
 from chatapp.sessions.cookies import SessionCookies
 from chatapp.sessions.logins import Logins
 from chatapp.settings import Settings
+from chatapp.social.rooms import Rooms
 from chatapp.social.service import Social
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
@@ -95,10 +96,12 @@ class ChatApp(tornado.web.Application):
             throttle=build_login_throttle(config),
         )
         self.social = Social(self.db, self.sockets, users)
+        self.rooms = Rooms(self.db, self.sockets)
         self.limits = WriteLimits(config.limits)
         self._refusals_logged = LogOnce()
         self.sockets.audience = self.db.friend_ids  # presence goes to friends
         self.sockets.profile = self.social.profile
+        self.sockets.memberships = self.db.room_ids  # a socket joins its rooms at connect
         self.cookies = SessionCookies(
             self.store,
             secret=secret,

@@ -38,6 +38,10 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_TEXT = 1000
 MAX_DISPLAY_NAME = 64
+MAX_ROOM_TEXT = 2000
+MAX_ROOM_NAME = 64
+#: A room's members, its owner included.
+MAX_ROOM_MEMBERS = 256
 
 _USERNAME = re.compile(r"[a-z0-9_]{3,32}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -100,6 +104,35 @@ DisplayName = Annotated[
 Text = Annotated[
     str,
     rule("invalid_text", f"text is 1 to {MAX_TEXT} characters", lambda v: _is_text(v, MAX_TEXT)),
+]
+RoomText = Annotated[
+    str,
+    rule(
+        "invalid_text",
+        f"a room message is 1 to {MAX_ROOM_TEXT} characters",
+        lambda v: _is_text(v, MAX_ROOM_TEXT),
+    ),
+]
+RoomName = Annotated[
+    str,
+    AfterValidator(str.strip),
+    rule(
+        "invalid_room_name",
+        f"a room's name is 1 to {MAX_ROOM_NAME} characters, no control characters",
+        lambda v: _is_text(v, MAX_ROOM_NAME) and not any(ord(c) < 32 for c in v),
+    ),
+]
+Usernames = Annotated[
+    list[str],
+    rule(
+        "invalid_members",
+        f"members is a list of at most {MAX_ROOM_MEMBERS} usernames",
+        lambda v: (
+            isinstance(v, list)
+            and len(v) <= MAX_ROOM_MEMBERS
+            and all(isinstance(u, str) for u in v)
+        ),
+    ),
 ]
 Credential = Annotated[
     str,
@@ -167,6 +200,23 @@ class Rename(Payload):
 class ChatMessage(Payload):
     to: Username
     text: Text
+
+
+class NewRoom(Payload):
+    name: RoomName
+    members: Usernames = Field(default_factory=list)
+
+
+class NewMember(Payload):
+    username: Username
+
+
+class RoomEvent(Payload):
+    room: Annotated[str, rule("invalid_room", "room is a room's id", lambda v: isinstance(v, str))]
+
+
+class RoomMessageText(RoomEvent):
+    text: RoomText
 
 
 def parse(model: type[Model], data: dict[str, Any]) -> Model:

@@ -30,6 +30,13 @@ from handlers.pages import (
     SignupPage,
 )
 from handlers.posts import CommentsHandler, FeedHandler, PostHandler, PostsHandler
+from handlers.rooms import (
+    RoomMemberHandler,
+    RoomMembersHandler,
+    RoomMessagesHandler,
+    RoomReadHandler,
+    RoomsHandler,
+)
 from handlers.session_api import LogoutHandler, PrefsHandler, SessionHandler
 from handlers.socket_events import ChatNamespace
 from handlers.socketio_transport import socketio_handler
@@ -60,6 +67,11 @@ def routes() -> list[Any]:
         (r"/api/messages/([^/]+)", MessagesHandler),
         (r"/api/conversations", ConversationsHandler),
         (r"/api/conversations/([^/]+)/read", ConversationReadHandler),
+        (r"/api/rooms", RoomsHandler),
+        (r"/api/rooms/([^/]+)/messages", RoomMessagesHandler),
+        (r"/api/rooms/([^/]+)/members", RoomMembersHandler),
+        (r"/api/rooms/([^/]+)/members/([^/]+)", RoomMemberHandler),
+        (r"/api/rooms/([^/]+)/read", RoomReadHandler),
         (r"/", FeedPage),
         (r"/login", LoginPage),
         (r"/signup", SignupPage),

@@ -23,7 +23,15 @@ from chatapp.errors import ApiError, answer_for, is_expected
 from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.registry import LocalSocket, expiring
-from chatapp.schemas import ChatMessage, Model, Nothing, Prefs, Rename
+from chatapp.schemas import (
+    ChatMessage,
+    Model,
+    Nothing,
+    Prefs,
+    Rename,
+    RoomEvent,
+    RoomMessageText,
+)
 from chatapp.sessions.prefs import prefs_of, set_prefs
 from chatapp.sessions.session import Session
 from chatapp.social.models import User
@@ -70,6 +78,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             "auth:logout": self.auth_logout,
             "profile:rename": self.profile_rename,
             "chat:send": self.chat_send,
+            "room:send": self.room_send,
+            "room:typing": self.room_typing,
         }
 
     # -- connecting ----------------------------------------------------------------------
@@ -199,3 +209,16 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.app.limits.messages.spend(sender.id)
         message = await self.app.social.message(sender, chat.to, chat.text, skip_sid=event.sid)
         return {"message": message.public()}
+
+    async def room_send(self, event: Event) -> Ack:
+        """Members only, as the store says now; every member's sockets but this one."""
+        said = event.parse(RoomMessageText)
+        sender = await event.user()
+        self.app.limits.messages.spend(sender.id)
+        message = await self.app.rooms.send(sender, said.room, said.text, skip_sid=event.sid)
+        return {"message": message.public()}
+
+    async def room_typing(self, event: Event) -> Ack:
+        room = event.parse(RoomEvent).room
+        await self.app.rooms.typing(await event.user(), room, skip_sid=event.sid)
+        return {}

@@ -306,7 +306,7 @@ async def test_room_history_pages_newest_first_without_gaps(database: Database) 
 async def test_a_members_rooms_list_by_activity_with_unread_counts(database: Database) -> None:
     ann, bob, cid = await make_users(database, "ann", "bob", "cid")
     quiet = await database.create_room(ann.id, "Quiet", [bob.id])
-    await database.create_room(ann.id, "Busy", [bob.id, cid.id])
+    busy = await database.create_room(ann.id, "Busy", [bob.id, cid.id])
     assert [s.room.name for s in await database.rooms(bob.id)] == ["Busy", "Quiet"]
     await database.send_room_message(quiet.id, ann.id, "one")
     await database.send_room_message(quiet.id, ann.id, "two")
@@ -318,6 +318,8 @@ async def test_a_members_rooms_list_by_activity_with_unread_counts(database: Dat
     assert await database.mark_room_read(quiet.id, bob.id) is True
     assert [s.unread for s in await database.rooms(bob.id)] == [0, 0]
     assert [s.room.name for s in await database.rooms(cid.id)] == ["Busy"]
+    assert sorted(await database.room_ids(bob.id), key=int) == [quiet.id, busy.id]
+    assert await database.room_ids("nonsense") == []
     await database.add_room_member(quiet.id, cid.id)  # joins with the past read
     assert {s.room.name: s.unread for s in await database.rooms(cid.id)} == {"Quiet": 0, "Busy": 0}
     await database.send_room_message(quiet.id, ann.id, "three")

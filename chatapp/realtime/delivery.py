@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 #: Pushes waiting for the delivery task; a pusher past this waits for room.
 QUEUE_SIZE = 10_000
+#: A push that is an order, not an event: the sockets of its rooms enter (`{"enter":
+#: room}`) or leave (`{"leave": room}`) a room. It travels the path every push takes, in
+#: order, through the message queue to every process, so a room's message pushed after
+#: a member was removed reaches none of that member's sockets, in any process.
+MEMBERSHIP = "chatapp:membership"
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,9 @@ class DirectEmit(RoomIndex):
         room = to or room
         if namespace not in self.rooms:
             return None
+        if event == MEMBERSHIP:
+            self._change_membership(namespace, room, data)
+            return None
         arguments = list(data) if isinstance(data, tuple) else [] if data is None else [data]
         skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         encoded = self.server.packet_class(
@@ -148,6 +156,13 @@ class DirectEmit(RoomIndex):
             except Exception:  # one socket's trouble is not the others'
                 log.exception("emit to %s failed", sid)
         return None
+
+    def _change_membership(self, namespace: str, room: Any, order: dict[str, str]) -> None:
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if "enter" in order:
+                self.basic_enter_room(sid, namespace, order["enter"], eio_sid=eio_sid)
+            elif "leave" in order:
+                self.basic_leave_room(sid, namespace, order["leave"])
 
 
 #: The longest wait before the message queue's subscriber tries Redis again.

@@ -30,7 +30,7 @@ from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.control import Control, Order
 from chatapp.realtime.deadlines import SessionDeadlines
-from chatapp.realtime.delivery import Deliveries, Push
+from chatapp.realtime.delivery import MEMBERSHIP, Deliveries, Push
 from chatapp.realtime.presence import Presence
 from chatapp.times import iso_epoch
 from stores.base import SessionRecord, SessionStore
@@ -42,10 +42,17 @@ NAMESPACE = "/"
 Audience = Callable[[str], Awaitable[Iterable[str]]]
 #: The user as shown to others (`{"id", "username", "display_name"}`), looked up now.
 Profile = Callable[[str], Awaitable[dict[str, Any] | None]]
+#: The ids of the group chats a user is a member of, read from the store now.
+Memberships = Callable[[str], Awaitable[Iterable[str]]]
 
 
 def user_room(user_id: str) -> str:
     return f"user:{user_id}"
+
+
+def chat_room(room_id: str) -> str:
+    """The Socket.IO room of a group chat's members' sockets."""
+    return f"chatroom:{room_id}"
 
 
 def session_room(session_id: str) -> str:
@@ -104,6 +111,7 @@ class UserSockets:
         #: Set by the social layer; until then presence is announced to no one.
         self.audience: Audience = nobody
         self.profile: Profile = only_id
+        self.memberships: Memberships = nobody
 
     async def start(self) -> None:
         # Presence first: it fails fast (connect timeout) when Redis is down.
@@ -132,6 +140,23 @@ class UserSockets:
         rooms = sorted({user_room(u) for u in user_ids})
         if rooms:
             await self.deliveries.put(Push(event, data, rooms, skip_sid))
+
+    async def push_to_room(
+        self, room_id: str, event: str, data: Any, *, skip_sid: str | None = None
+    ) -> None:
+        """Every socket of the group chat's members, in every process, except `skip_sid`."""
+        await self.deliveries.put(Push(event, data, chat_room(room_id), skip_sid))
+
+    async def room_joined(self, user_id: str, room_id: str) -> None:
+        """The user's sockets, in every process, receive the room from now on."""
+        order = {"enter": chat_room(room_id)}
+        await self.deliveries.put(Push(MEMBERSHIP, order, user_room(user_id)))
+
+    async def room_left(self, user_id: str, room_id: str) -> None:
+        """The user's sockets, in every process, receive nothing more of the room: what is
+        pushed to it after this reaches none of them (the order goes the pushes' way)."""
+        order = {"leave": chat_room(room_id)}
+        await self.deliveries.put(Push(MEMBERSHIP, order, user_room(user_id)))
 
     async def is_online(self, user_id: str) -> bool:
         return await self.presence.count(user_id) > 0
@@ -297,6 +322,7 @@ class UserSockets:
         self._local[sid] = socket
         await self.sio.enter_room(sid, user_room(socket.user_id))
         await self._join_session(sid, socket)
+        await self._join_chat_rooms(sid, socket.user_id)
         if await self.presence.joined(socket.user_id):
             await self._announce(socket.user_id, online=True)
 
@@ -323,6 +349,17 @@ class UserSockets:
         room = session_room(socket.session_id)
         await self.sio.enter_room(sid, room)
         await self.presence.joined(room)  # counted like a user: for the list of logins
+
+    async def _join_chat_rooms(self, sid: str, user_id: str) -> None:
+        """The rooms the user is a member of. Joining and leaving from now on reach this
+        socket through its user's room, which it is in already; one that happened between
+        the read and the entering is caught by reading again."""
+        rooms = set(await self.memberships(user_id))
+        for room_id in rooms:
+            await self.sio.enter_room(sid, chat_room(room_id))
+        if rooms:
+            for room_id in rooms - set(await self.memberships(user_id)):
+                await self.sio.leave_room(sid, chat_room(room_id))
 
     def _here(self, sid: str) -> bool:
         """Connected (or connecting) in this process, not on its way out."""

@@ -216,6 +216,10 @@ class Database(abc.ABC):
         its last message and the messages of others since the user last read it."""
 
     @abc.abstractmethod
+    async def room_ids(self, user_id: str) -> list[str]:
+        """The ids of the rooms the user is a member of (a socket joins them at connect)."""
+
+    @abc.abstractmethod
     async def add_room_member(self, room_id: str, user_id: str) -> bool:
         """Make the user a member; False if the room does not exist (a member already is
         one: True)."""

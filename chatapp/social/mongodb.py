@@ -482,6 +482,13 @@ class MongoDatabase(Database):
             for room, (_, last, unread) in zip(rooms, summaries, strict=True)
         ]
 
+    async def room_ids(self, user_id: str) -> list[str]:
+        with unavailable_on_network_errors():
+            docs = await self.db.rooms.find({"members": parse_id(user_id)}, {"_id": 1}).to_list(
+                None
+            )
+        return [str(doc["_id"]) for doc in docs]
+
     async def add_room_member(self, room_id: str, user_id: str) -> bool:
         room, user = parse_id(room_id), parse_id(user_id)
         with unavailable_on_network_errors():

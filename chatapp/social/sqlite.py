@@ -526,6 +526,12 @@ class SQLiteDatabase(Database):
         unread = {str(row["room_id"]): int(row["unread"]) for row in rows}
         return [RoomSummary(r, last.get(r.id), unread.get(r.id, 0)) for r in rooms]
 
+    async def room_ids(self, user_id: str) -> list[str]:
+        rows = await self._all(
+            "SELECT room_id FROM room_members WHERE user_id = ?", (parse_id(user_id),)
+        )
+        return [str(row["room_id"]) for row in rows]
+
     async def add_room_member(self, room_id: str, user_id: str) -> bool:
         room, user = parse_id(room_id), parse_id(user_id)
 
