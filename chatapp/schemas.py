@@ -211,6 +211,10 @@ class NewMember(Payload):
     username: Username
 
 
+class NewRoomText(Payload):
+    text: RoomText
+
+
 class RoomEvent(Payload):
     room: Annotated[str, rule("invalid_room", "room is a room's id", lambda v: isinstance(v, str))]
 

@@ -13,6 +13,7 @@ from handlers.health import HealthHandler, LoopLagHandler
 from handlers.inbox import (
     ConversationReadHandler,
     ConversationsHandler,
+    MessageHandler,
     MessagesHandler,
     NotificationsHandler,
     NotificationsReadHandler,
@@ -29,10 +30,17 @@ from handlers.pages import (
     SettingsPage,
     SignupPage,
 )
-from handlers.posts import CommentsHandler, FeedHandler, PostHandler, PostsHandler
+from handlers.posts import (
+    CommentHandler,
+    CommentsHandler,
+    FeedHandler,
+    PostHandler,
+    PostsHandler,
+)
 from handlers.rooms import (
     RoomMemberHandler,
     RoomMembersHandler,
+    RoomMessageHandler,
     RoomMessagesHandler,
     RoomReadHandler,
     RoomsHandler,
@@ -62,13 +70,16 @@ def routes() -> list[Any]:
         (r"/api/feed", FeedHandler),
         (r"/api/posts/([^/]+)", PostHandler),
         (r"/api/posts/([^/]+)/comments", CommentsHandler),
+        (r"/api/posts/([^/]+)/comments/([^/]+)", CommentHandler),
         (r"/api/notifications", NotificationsHandler),
         (r"/api/notifications/read", NotificationsReadHandler),
         (r"/api/messages/([^/]+)", MessagesHandler),
+        (r"/api/messages/([^/]+)/([^/]+)", MessageHandler),
         (r"/api/conversations", ConversationsHandler),
         (r"/api/conversations/([^/]+)/read", ConversationReadHandler),
         (r"/api/rooms", RoomsHandler),
         (r"/api/rooms/([^/]+)/messages", RoomMessagesHandler),
+        (r"/api/rooms/([^/]+)/messages/([^/]+)", RoomMessageHandler),
         (r"/api/rooms/([^/]+)/members", RoomMembersHandler),
         (r"/api/rooms/([^/]+)/members/([^/]+)", RoomMemberHandler),
         (r"/api/rooms/([^/]+)/read", RoomReadHandler),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatapp import schemas as check
-from chatapp.schemas import ReadNotifications
+from chatapp.schemas import NewText, ReadNotifications
 from handlers.base import ApiHandler
 
 
@@ -41,4 +41,21 @@ class ConversationReadHandler(ApiHandler):
     async def post(self, username: str) -> None:
         """Read up to now; reading the history (GET /api/messages) does not do this."""
         await self.application.social.mark_conversation_read(self.me, username)
+        self.set_status(204)
+
+
+class MessageHandler(ApiHandler):
+    """The sender edits (PATCH `{"text"}`) or deletes their direct message."""
+
+    async def patch(self, username: str, message_id: str) -> None:
+        me = self.me
+        text = self.body(NewText).text
+        self.application.limits.messages.spend(me.id)
+        message = await self.application.social.change_message(me, username, message_id, text)
+        self.send_json({"message": message.public()})
+
+    async def delete(self, username: str, message_id: str) -> None:
+        me = self.me
+        self.application.limits.messages.spend(me.id)
+        await self.application.social.change_message(me, username, message_id, None)
         self.set_status(204)

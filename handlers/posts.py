@@ -48,3 +48,20 @@ class CommentsHandler(ApiHandler):
         self.application.limits.comments.spend(me.id)
         comment = await self.application.social.comment(me, post_id, text)
         self.send_json({"comment": comment.public()}, 201)
+
+
+class CommentHandler(ApiHandler):
+    """The author edits (PATCH `{"text"}`) or deletes their comment."""
+
+    async def patch(self, post_id: str, comment_id: str) -> None:
+        me = self.me
+        text = self.body(NewText).text
+        self.application.limits.comments.spend(me.id)
+        comment = await self.application.social.change_comment(me, post_id, comment_id, text)
+        self.send_json({"comment": comment.public()})
+
+    async def delete(self, post_id: str, comment_id: str) -> None:
+        me = self.me
+        self.application.limits.comments.spend(me.id)
+        await self.application.social.change_comment(me, post_id, comment_id, None)
+        self.set_status(204)

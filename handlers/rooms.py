@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatapp import schemas as check
-from chatapp.schemas import NewMember, NewRoom
+from chatapp.schemas import NewMember, NewRoom, NewRoomText
 from handlers.base import ApiHandler
 
 
@@ -46,4 +46,21 @@ class RoomMemberHandler(ApiHandler):
 class RoomReadHandler(ApiHandler):
     async def post(self, room_id: str) -> None:
         await self.application.rooms.mark_read(self.me, room_id)
+        self.set_status(204)
+
+
+class RoomMessageHandler(ApiHandler):
+    """The sender edits (PATCH `{"text"}`) or deletes their message in a room."""
+
+    async def patch(self, room_id: str, message_id: str) -> None:
+        me = self.me
+        text = self.body(NewRoomText).text
+        self.application.limits.messages.spend(me.id)
+        message = await self.application.rooms.change(me, room_id, message_id, text)
+        self.send_json({"message": message.public()})
+
+    async def delete(self, room_id: str, message_id: str) -> None:
+        me = self.me
+        self.application.limits.messages.spend(me.id)
+        await self.application.rooms.change(me, room_id, message_id, None)
         self.set_status(204)

@@ -325,3 +325,33 @@ async def test_a_members_rooms_list_by_activity_with_unread_counts(database: Dat
     await database.send_room_message(quiet.id, ann.id, "three")
     assert {s.room.name: s.unread for s in await database.rooms(cid.id)}["Quiet"] == 1
     assert await database.rooms("nonsense") == []
+
+
+async def test_an_author_changes_what_they_wrote_in_place(database: Database) -> None:
+    ann, bob, cid = await make_users(database, "ann", "bob", "cid")
+    await befriend(database, ann, bob)
+    post, _ = await database.create_post(ann.id, "a post")
+    comment = await database.add_comment(post.id, bob.id, "first")
+    message = await database.send_message(ann.id, bob.id, "hi bob")
+    room = await database.create_room(ann.id, "Room", [bob.id])
+    said = await database.send_room_message(room.id, bob.id, "hi room")
+    assert comment is not None and said is not None
+    assert await database.comment(post.id, comment.id, cid.id) is None  # cid cannot see it
+    assert await database.comment("999999", comment.id, ann.id) is None
+    assert await database.message(ann.id, cid.id, message.id) is None  # not their pair
+    assert await database.room_message(room.id, said.id, cid.id) is None  # not a member
+
+    await database.change("comments", comment.id, "first, edited")
+    await database.change("messages", message.id, None)
+    await database.change("room_messages", said.id, "hi all")
+    edited = await database.comment(post.id, comment.id, ann.id)
+    assert edited is not None and edited.text == "first, edited"
+    assert edited.change.edited_at is not None and not edited.change.deleted
+    assert edited.public()["edited_at"].endswith("Z")
+    gone = await database.message(bob.id, ann.id, message.id)
+    assert gone is not None and gone.public()["deleted"] is True and gone.public()["text"] == ""
+    ((listed, _),) = [(m, 0) for m in await database.messages(ann.id, bob.id, None, 5)]
+    assert listed.public()["deleted"] is True  # it keeps its place in the history
+    in_room = await database.room_message(room.id, said.id, ann.id)
+    assert in_room is not None and in_room.text == "hi all"
+    assert [c.text for c in await database.comments(post.id, bob.id)] == ["first, edited"]

@@ -220,3 +220,62 @@ async def test_two_processes_act_as_one_for_rooms(cluster: Cluster) -> None:
     assert not any(text.startswith("after") for text in texts(bob_tab))
     for client in (ann_tab, bob_tab, cid_tab):
         await leave(client)
+
+
+# -- edit and delete (messages, comments, room messages) -------------------------------------
+
+EDIT_EVENTS = ("room:edited", "chat:edited", "feed:comment_edited", "room:message")
+
+
+async def test_an_author_edits_and_deletes_and_every_receiver_hears_it(running: Running) -> None:
+    ann, bob, cid = await people(running, "ann", "bob", "cid")
+    room = await new_room(ann, "Trip", ["bob"])
+    ann_tab, bob_tab, cid_tab = [
+        await running.socket(b, events=EDIT_EVENTS) for b in (ann, bob, cid)
+    ]
+    said = (await send(ann_tab, room["id"], "typo"))["message"]
+    path = f"/api/rooms/{room['id']}/messages/{said['id']}"
+    assert (await bob.request("PATCH", path, {"text": "not mine"})).code == 403
+    assert (await cid.request("PATCH", path, {"text": "outsider"})).code == 404
+    assert (await ann.request("PATCH", path, {"text": ""})).code == 400
+    edited = body(await ann.request("PATCH", path, {"text": "fixed"}))["message"]
+    assert edited["text"] == "fixed" and edited["edited_at"] and edited["id"] == said["id"]
+    await eventually(
+        lambda: bob_tab.received["room:edited"] == [edited] == ann_tab.received["room:edited"]
+    )
+    assert (await ann.request("DELETE", path)).code == 204
+    await eventually(lambda: len(bob_tab.received["room:edited"]) == 2)
+    gone = bob_tab.received["room:edited"][-1]
+    assert gone["deleted"] is True and gone["text"] == "" and gone["id"] == said["id"]
+    history = body(await bob.request("GET", f"/api/rooms/{room['id']}/messages"))["messages"]
+    assert [(m["id"], m.get("deleted")) for m in history] == [(said["id"], True)]
+    assert (await ann.request("PATCH", path, {"text": "back?"})).code == 404  # deleted stays so
+
+    message = await _direct(ann_tab, "bob", "hey")
+    chat_path = f"/api/messages/bob/{message['id']}"
+    assert (
+        await bob.request("PATCH", f"/api/messages/ann/{message['id']}", {"text": "x"})
+    ).code == 403
+    changed = body(await ann.request("PATCH", chat_path, {"text": "hey there"}))["message"]
+    await eventually(lambda: bob_tab.received["chat:edited"] == [changed])
+    assert (await ann.request("DELETE", f"/api/messages/cid/{message['id']}")).code == 404
+
+    post = body(await ann.request("POST", "/api/posts", {"text": "a post"}))["post"]
+    comment = body(
+        await bob.request("POST", f"/api/posts/{post['id']}/comments", {"text": "nice"})
+    )["comment"]
+    comment_path = f"/api/posts/{post['id']}/comments/{comment['id']}"
+    assert (await ann.request("DELETE", comment_path)).code == 403  # the post's author is not its
+    assert (await bob.request("DELETE", comment_path)).code == 204
+    await eventually(lambda: len(ann_tab.received["feed:comment_edited"]) == 1)
+    assert ann_tab.received["feed:comment_edited"][0]["deleted"] is True
+    await eventually(lambda: len(cid_tab.received["feed:comment_edited"]) == 1)  # ann's friend
+    assert not cid_tab.received["room:edited"] and not cid_tab.received["chat:edited"]
+    for client in (ann_tab, bob_tab, cid_tab):
+        await leave(client)
+
+
+async def _direct(client: RecordingClient, to: str, text: str) -> Any:
+    ack = await call(client, "chat:send", {"to": to, "text": text})
+    assert ack["ok"] is True, ack
+    return ack["message"]

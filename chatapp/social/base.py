@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Iterable
+from typing import Literal
 
 from chatapp.social.ids import parse_id
 from chatapp.social.models import (
@@ -28,6 +29,9 @@ from chatapp.social.models import (
     User,
 )
 from chatapp.times import now
+
+#: What an author may edit or delete: comments, direct messages, room messages.
+Editable = Literal["comments", "messages", "room_messages"]
 
 #: How long an Idempotency-Key names the post it made.
 KEY_LIFETIME = 24 * 3600.0
@@ -244,3 +248,24 @@ class Database(abc.ABC):
     @abc.abstractmethod
     async def mark_room_read(self, room_id: str, user_id: str) -> bool:
         """Everything in the room so far is read by the user; False if not a member."""
+
+    # -- changing what one wrote ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def comment(self, post_id: str, comment_id: str, viewer_id: str) -> Comment | None:
+        """The comment if it is on this post and the viewer may see the post, else None."""
+
+    @abc.abstractmethod
+    async def message(self, user_id: str, other_id: str, message_id: str) -> Message | None:
+        """The direct message if it is between these two, else None."""
+
+    @abc.abstractmethod
+    async def room_message(
+        self, room_id: str, message_id: str, viewer_id: str
+    ) -> RoomMessage | None:
+        """The room's message if the viewer is a member now, else None."""
+
+    @abc.abstractmethod
+    async def change(self, kind: Editable, item_id: str, text: str | None) -> None:
+        """Give a comment, message or room message new text and the time of the edit; or,
+        with None, delete it: its text is gone and it stays in its place as deleted."""

@@ -10,6 +10,25 @@ from chatapp.times import iso
 
 
 @dataclass(frozen=True)
+class Change:
+    """How an item's author changed it since it was made: edited (when), or deleted."""
+
+    edited_at: dt.datetime | None = None
+    deleted: bool = False
+
+    def shown(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The item's JSON as it stands: a deleted one keeps its place with no text."""
+        if self.deleted:
+            return {**item, "text": "", "deleted": True}
+        if self.edited_at is not None:
+            return {**item, "edited_at": iso(self.edited_at)}
+        return item
+
+
+UNCHANGED = Change()
+
+
+@dataclass(frozen=True)
 class User:
     id: str
     username: str
@@ -67,15 +86,18 @@ class Comment:
     author: User
     text: str
     created_at: dt.datetime
+    change: Change = UNCHANGED
 
     def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "post_id": self.post_id,
-            "author": self.author.public(),
-            "text": self.text,
-            "created_at": iso(self.created_at),
-        }
+        return self.change.shown(
+            {
+                "id": self.id,
+                "post_id": self.post_id,
+                "author": self.author.public(),
+                "text": self.text,
+                "created_at": iso(self.created_at),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -110,19 +132,22 @@ class Message:
     recipient: User
     text: str
     created_at: dt.datetime
+    change: Change = UNCHANGED
 
     def other_party(self, user_id: str) -> User:
         """Whoever of the two is not `user_id`."""
         return self.recipient if self.sender.id == user_id else self.sender
 
     def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "from": self.sender.public(),
-            "to": self.recipient.public(),
-            "text": self.text,
-            "created_at": iso(self.created_at),
-        }
+        return self.change.shown(
+            {
+                "id": self.id,
+                "from": self.sender.public(),
+                "to": self.recipient.public(),
+                "text": self.text,
+                "created_at": iso(self.created_at),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -171,15 +196,18 @@ class RoomMessage:
     sender: User
     text: str
     created_at: dt.datetime
+    change: Change = UNCHANGED
 
     def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "room": self.room_id,
-            "from": self.sender.public(),
-            "text": self.text,
-            "created_at": iso(self.created_at),
-        }
+        return self.change.shown(
+            {
+                "id": self.id,
+                "room": self.room_id,
+                "from": self.sender.public(),
+                "text": self.text,
+                "created_at": iso(self.created_at),
+            }
+        )
 
 
 @dataclass(frozen=True)

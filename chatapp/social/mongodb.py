@@ -20,10 +20,11 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from chatapp.errors import ServiceUnavailable
-from chatapp.social.base import KEY_LIFETIME, Database, UsernameTaken
+from chatapp.social.base import KEY_LIFETIME, Database, Editable, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
 from chatapp.social.models import (
     Account,
+    Change,
     Comment,
     Message,
     Notification,
@@ -560,6 +561,42 @@ class MongoDatabase(Database):
             upsert=True,
         )
 
+    # -- changing what one wrote -------------------------------------------------------------
+
+    async def comment(self, post_id: str, comment_id: str, viewer_id: str) -> Comment | None:
+        if await self._visible_post_doc(post_id, viewer_id) is None:
+            return None
+        with unavailable_on_network_errors():
+            doc = await self.db.comments.find_one(
+                {"_id": parse_id(comment_id), "post_id": parse_id(post_id)}
+            )
+        return None if doc is None else (await self._comments([doc]))[0]
+
+    async def message(self, user_id: str, other_id: str, message_id: str) -> Message | None:
+        with unavailable_on_network_errors():
+            doc = await self.db.messages.find_one(
+                {"_id": parse_id(message_id), "pair": pair_key(user_id, other_id)}
+            )
+        return None if doc is None else (await self._messages([doc]))[0]
+
+    async def room_message(
+        self, room_id: str, message_id: str, viewer_id: str
+    ) -> RoomMessage | None:
+        if await self.room(room_id, viewer_id) is None:
+            return None
+        with unavailable_on_network_errors():
+            doc = await self.db.room_messages.find_one(
+                {"_id": parse_id(message_id), "room_id": parse_id(room_id)}
+            )
+        return None if doc is None else (await self._room_messages([doc]))[0]
+
+    async def change(self, kind: Editable, item_id: str, text: str | None) -> None:
+        with unavailable_on_network_errors():
+            await self.db[kind].update_one(
+                {"_id": parse_id(item_id)},
+                {"$set": {"text": text or "", "edited_at": now(), "deleted": text is None}},
+            )
+
     # -- helpers ---------------------------------------------------------------------------
 
     async def _next(self, kind: str) -> int:
@@ -609,6 +646,7 @@ class MongoDatabase(Database):
                 authors[str(d["author_id"])],
                 d["text"],
                 d["created_at"],
+                _change(d),
             )
             for d in docs
         ]
@@ -624,6 +662,7 @@ class MongoDatabase(Database):
                 users[str(d["recipient_id"])],
                 d["text"],
                 d["created_at"],
+                _change(d),
             )
             for d in docs
         ]
@@ -655,6 +694,7 @@ class MongoDatabase(Database):
                 senders[str(d["sender_id"])],
                 d["text"],
                 d["created_at"],
+                _change(d),
             )
             for d in docs
         ]
@@ -666,6 +706,10 @@ def _other(users: list[int], me: int | None) -> int:
 
 def _state(doc: dict[str, Any], me: int | None) -> str:
     return friendship_state(doc["state"], doc["requester"], me)
+
+
+def _change(doc: dict[str, Any]) -> Change:
+    return Change(doc.get("edited_at"), bool(doc.get("deleted", False)))
 
 
 def _user(doc: dict[str, Any]) -> User:

@@ -19,6 +19,7 @@ from chatapp.realtime.registry import UserSockets
 from chatapp.schemas import MAX_ROOM_MEMBERS
 from chatapp.social.base import Database
 from chatapp.social.models import Room, RoomMessage, RoomSummary, User
+from chatapp.social.service import check_author
 
 #: `room:typing` goes out at most this often per user and room (seconds).
 TYPING_EVERY = 3.0
@@ -113,6 +114,29 @@ class Rooms:
         offline = [m for m in others if not await self.sockets.is_online(m)]
         await self.db.notify(offline, "room_message", sender.id, text=text)
         return message
+
+    async def change(
+        self,
+        user: User,
+        room_id: str,
+        message_id: str,
+        text: str | None,
+        *,
+        skip_sid: str | None = None,
+    ) -> RoomMessage:
+        """The sender's message with new text (None: deleted), as `room:edited` to the
+        members' sockets but the sending one; only while the sender is a member."""
+        await self._member_of(user, room_id)
+        message = await self.db.room_message(room_id, message_id, user.id)
+        if message is None or message.change.deleted:
+            raise ApiError(404, "unknown_message", "no such message")
+        check_author(message.sender, user)
+        await self.db.change("room_messages", message.id, text)
+        changed = await self.db.room_message(room_id, message_id, user.id)
+        if changed is None:  # removed meanwhile
+            raise unknown_room()
+        await self.sockets.push_to_room(room_id, "room:edited", changed.public(), skip_sid=skip_sid)
+        return changed
 
     async def typing(self, user: User, room_id: str, *, skip_sid: str | None = None) -> None:
         """`room:typing` to the members' other sockets, at most once per TYPING_EVERY."""

@@ -152,6 +152,31 @@ class Social:
             await self._notify([post.author.id], "comment", author, post_id=post.id)
         return comment
 
+    async def change_comment(
+        self,
+        author: User,
+        post_id: str,
+        comment_id: str,
+        text: str | None,
+        *,
+        skip_sid: str | None = None,
+    ) -> Comment:
+        """The author's comment with new text (None: deleted), to everyone who can see the
+        post as `feed:comment_edited`."""
+        comment = await self.db.comment(post_id, comment_id, author.id)
+        post = await self.db.visible_post(post_id, author.id)
+        if comment is None or post is None or comment.change.deleted:
+            raise ApiError(404, "unknown_comment", "no such comment")
+        check_author(comment.author, author)
+        await self.db.change("comments", comment.id, text)
+        changed = await self.db.comment(post_id, comment_id, author.id)
+        assert changed is not None
+        can_see = [post.author.id, *await self.db.friend_ids(post.author.id)]
+        await self.sockets.push_to_users(
+            can_see, "feed:comment_edited", changed.public(), skip_sid=skip_sid
+        )
+        return changed
+
     # -- messages and profile ---------------------------------------------------------------------
 
     async def message(
@@ -165,6 +190,30 @@ class Social:
         )
         await self._notify([recipient.id], "message", sender, text=text)
         return message
+
+    async def change_message(
+        self,
+        sender: User,
+        username: str,
+        message_id: str,
+        text: str | None,
+        *,
+        skip_sid: str | None = None,
+    ) -> Message:
+        """The sender's direct message with new text (None: deleted), as `chat:edited` to
+        both people's sockets but the sending one."""
+        other = await self.someone(username)
+        message = await self.db.message(sender.id, other.id, message_id)
+        if message is None or message.change.deleted:
+            raise ApiError(404, "unknown_message", "no such message")
+        check_author(message.sender, sender)
+        await self.db.change("messages", message.id, text)
+        changed = await self.db.message(sender.id, other.id, message_id)
+        assert changed is not None
+        await self.sockets.push_to_users(
+            [other.id, sender.id], "chat:edited", changed.public(), skip_sid=skip_sid
+        )
+        return changed
 
     async def conversation(
         self, user: User, username: str, before: str | None, limit: int
@@ -238,3 +287,9 @@ class Social:
     async def _push_notification(self, user_ids: list[str], stored: Notification | None) -> None:
         if stored is not None:
             await self.sockets.push_to_users(user_ids, "notification", stored.public())
+
+
+def check_author(author: User, user: User) -> None:
+    """Only an item's author edits or deletes it."""
+    if author.id != user.id:
+        raise ApiError(403, "not_author", "only its author may change this")

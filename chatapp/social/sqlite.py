@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from chatapp.errors import ServiceUnavailable
-from chatapp.social.base import KEY_LIFETIME, Database, UsernameTaken
+from chatapp.social.base import KEY_LIFETIME, Database, Editable, UsernameTaken
 from chatapp.social.ids import cursor_bound, friendship_state, ordered_pair, pair_key, parse_id
 from chatapp.social.models import (
     Account,
+    Change,
     Comment,
     Message,
     Notification,
@@ -448,7 +449,7 @@ class SQLiteDatabase(Database):
 
     async def _messages(self, where: str, params: dict[str, Any]) -> list[Message]:
         rows = await self._all(
-            "SELECT m.id, m.text, m.created_at,"
+            "SELECT m.id, m.text, m.created_at, m.edited_at, m.deleted,"
             " s.id AS s_id, s.username AS s_username, s.display_name AS s_display_name,"
             " r.id AS r_id, r.username AS r_username, r.display_name AS r_display_name"
             " FROM messages m JOIN users s ON s.id = m.sender_id"
@@ -462,6 +463,7 @@ class SQLiteDatabase(Database):
                 _user(row, "r_"),
                 row["text"],
                 _time(row["created_at"]),
+                _change(row),
             )
             for row in rows
         ]
@@ -640,7 +642,8 @@ class SQLiteDatabase(Database):
 
     async def _room_messages(self, where: str, params: dict[str, Any]) -> list[RoomMessage]:
         rows = await self._all(
-            f"SELECT m.id, m.room_id, m.text, m.created_at, {_USER} FROM room_messages m"
+            "SELECT m.id, m.room_id, m.text, m.created_at, m.edited_at, m.deleted,"
+            f" {_USER} FROM room_messages m"
             f" JOIN users u ON u.id = m.sender_id WHERE {where}",
             params,
         )
@@ -651,9 +654,52 @@ class SQLiteDatabase(Database):
                 _user(row),
                 row["text"],
                 _time(row["created_at"]),
+                _change(row),
             )
             for row in rows
         ]
+
+    # -- changing what one wrote -------------------------------------------------------------
+
+    async def comment(self, post_id: str, comment_id: str, viewer_id: str) -> Comment | None:
+        row = await self._one(
+            f"SELECT c.*, {_USER} FROM comments c JOIN users u ON u.id = c.author_id"
+            " JOIN posts p ON p.id = c.post_id WHERE c.id = :comment AND c.post_id = :post"
+            f" AND {_CAN_SEE}",
+            {
+                "comment": parse_id(comment_id),
+                "post": parse_id(post_id),
+                "viewer": parse_id(viewer_id),
+            },
+        )
+        return None if row is None else _comment(row)
+
+    async def message(self, user_id: str, other_id: str, message_id: str) -> Message | None:
+        found = await self._messages(
+            "m.id = :id AND m.pair = :pair",
+            {"id": parse_id(message_id), "pair": pair_key(user_id, other_id)},
+        )
+        return found[0] if found else None
+
+    async def room_message(
+        self, room_id: str, message_id: str, viewer_id: str
+    ) -> RoomMessage | None:
+        found = await self._room_messages(
+            "m.id = :id AND m.room_id = :room AND EXISTS (SELECT 1 FROM room_members"
+            " WHERE room_id = m.room_id AND user_id = :viewer)",
+            {"id": parse_id(message_id), "room": parse_id(room_id), "viewer": parse_id(viewer_id)},
+        )
+        return found[0] if found else None
+
+    async def change(self, kind: Editable, item_id: str, text: str | None) -> None:
+        if kind not in get_args(Editable):  # a table's name, put into the SQL
+            raise ValueError(f"not editable: {kind!r}")
+        await self._run(
+            lambda db: db.execute(
+                f"UPDATE {kind} SET text = ?, edited_at = ?, deleted = ? WHERE id = ?",
+                (text or "", now().isoformat(), text is None, parse_id(item_id)),
+            )
+        )
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -685,6 +731,11 @@ def _next_activity(db: sqlite3.Connection) -> int:
     )
 
 
+def _change(row: sqlite3.Row) -> Change:
+    edited = row["edited_at"]
+    return Change(None if edited is None else _time(edited), bool(row["deleted"]))
+
+
 def _time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
@@ -707,7 +758,12 @@ def _post(row: sqlite3.Row) -> Post:
 def _comment(row: sqlite3.Row | None) -> Comment:
     assert row is not None
     return Comment(
-        str(row["id"]), str(row["post_id"]), _user(row), row["text"], _time(row["created_at"])
+        str(row["id"]),
+        str(row["post_id"]),
+        _user(row),
+        row["text"],
+        _time(row["created_at"]),
+        _change(row),
     )
 
 

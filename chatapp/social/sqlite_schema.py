@@ -103,4 +103,12 @@ MIGRATIONS = [
     );
     CREATE INDEX room_messages_by_room ON room_messages (room_id, id);
     """,
+    """
+    ALTER TABLE comments ADD COLUMN edited_at TEXT;
+    ALTER TABLE comments ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN edited_at TEXT;
+    ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE room_messages ADD COLUMN edited_at TEXT;
+    ALTER TABLE room_messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
