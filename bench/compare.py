@@ -242,6 +242,57 @@ class Run:
             }
         }
 
+    async def room_fan_out(self) -> dict[str, Figures]:
+        """`room:send` to a room of `--members` (chatapp only: the references have no rooms),
+        each message timed from the send to its last delivery. `--scenarios fanout,rooms
+        --friends 100` puts a post to as many friends beside it."""
+        owner, members = self.users[0], self.users[1 : self.args.members]
+        gate = asyncio.Semaphore(20)
+
+        async def befriend(friend: User) -> None:
+            async with gate:
+                await self.target.befriend(self.http, owner, friend)
+
+        await asyncio.gather(*(befriend(m) for m in members))
+        names = [m.username for m in members]
+        async with self.http.post(
+            f"{self.target.url}/api/rooms",
+            json={"name": "bench", "members": names},
+            headers=owner.headers(),
+        ) as response:
+            room = (await response.json())["room"]["id"]
+        arrivals: dict[str, list[float]] = {}
+        everyone = asyncio.Event()
+
+        def receive(event: str, data: Any) -> None:
+            if event == "room:message":
+                arrivals.setdefault(data["text"], []).append(time.perf_counter())
+                if len(arrivals[data["text"]]) == len(members):
+                    everyone.set()
+
+        sockets = await self.sockets(members, on_event=receive)
+        (sender,) = await self.sockets([owner])
+        await asyncio.sleep(1.0)
+        lasts, cpu = [], 0.0
+        for n in range(self.args.posts * 3):
+            everyone.clear()
+            cpu_before, sent = self.target.cpu_seconds(), time.perf_counter()
+            ack = await sender.call("room:send", {"room": room, "text": f"message {n}"})
+            if not ack.get("ok"):
+                raise RuntimeError(f"room:send refused: {ack}")
+            await asyncio.wait_for(everyone.wait(), timeout=60)
+            lasts.append(max(arrivals[f"message {n}"]) - sent)
+            await asyncio.sleep(0.1)
+            cpu += self.target.cpu_seconds() - cpu_before
+        await asyncio.gather(*(s.close() for s in [*sockets, sender]))
+        return {
+            f"room:send to {len(members) + 1} members": {
+                "last delivery p50 ms": percentile(lasts, 50) * 1000,
+                "last delivery p99 ms": percentile(lasts, 99) * 1000,
+                "server CPU µs/recipient": cpu / len(lasts) / len(members) * 1e6,
+            }
+        }
+
     def profilers(self, scenario: str) -> list[subprocess.Popen[bytes]]:
         """py-spy sampling a Python target while it holds the GIL (`--profile DIR`): a
         flame graph (DIR/<scenario>-<target>.svg) and its collapsed stacks (.txt)."""
@@ -337,6 +388,7 @@ GROUPS: dict[str, Group] = {
     "sockets": Group(lambda a: a.sockets, [Run.socket_events]),
     "fanout": Group(lambda a: a.friends + 1, [Run.fan_out]),
     "idle": Group(lambda a: a.idle, [Run.idle_memory]),
+    "rooms": Group(lambda a: a.members, [Run.room_fan_out]),
     "logins": Group(lambda a: a.logins, [Run.logins], lambda a: {"bcrypt_cost": a.bcrypt_cost}),
 }
 
@@ -349,7 +401,7 @@ async def measure(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
             group = GROUPS[scenario]
             workdir = Path(scratch) / f"{scenario}-{turn}"
             names = args.targets.split(",")
-            if scenario == "logins":  # bcrypt is chatapp's own: the references check no password
+            if scenario in ("logins", "rooms"):  # chatapp's own: no password, no rooms elsewhere
                 names = [name for name in names if name.startswith("chatapp")]
             for target in build_targets(names, workdir, redis.url, **group.chatapp(args)):
                 print(f"{scenario} ({turn + 1}/{args.repeat}): {target.name}", file=sys.stderr)
@@ -437,6 +489,7 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=200)
     parser.add_argument("--friends", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=10)
+    parser.add_argument("--members", type=int, default=100, help="for the rooms scenario")
     parser.add_argument("--idle", type=int, default=2000)
     parser.add_argument("--logins", type=int, default=50, help="logging in at once")
     parser.add_argument("--bcrypt-cost", type=int, default=12, help="for the logins scenario")

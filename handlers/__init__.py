@@ -27,6 +27,8 @@ from handlers.pages import (
     NotFoundHandler,
     NotificationsPage,
     PostPage,
+    RoomPage,
+    RoomsPage,
     SettingsPage,
     SignupPage,
 )
@@ -90,6 +92,8 @@ def routes() -> list[Any]:
         (r"/messages", ConversationsPage),
         (r"/messages/([a-z0-9_]{3,32})", ChatPage),
         (r"/posts/([0-9]{1,19})", PostPage),
+        (r"/rooms", RoomsPage),
+        (r"/rooms/([0-9]{1,19})", RoomPage),
         (r"/notifications", NotificationsPage),
         (r"/settings", SettingsPage),
         # The Socket.IO browser client, installed from npm by `make setup`.

@@ -106,6 +106,23 @@ class ChatPage(PageHandler):
         self.render_page(username, partner=partner)
 
 
+class RoomsPage(PageHandler):
+    template, title = "rooms.html", "Rooms"
+
+
+class RoomPage(PageHandler):
+    """A room, for its members (anyone else, a room that is not there: the 404 page)."""
+
+    template, title = "room.html", "Rooms"
+
+    @tornado.web.authenticated
+    async def get(self, room_id: str) -> None:
+        assert self.current_user is not None
+        room = await self.application.rooms.visible(self.current_user, room_id)
+        self.title = room.name
+        self.render_page(room_id, room=room)
+
+
 class PostPage(PageHandler):
     """One post with its comments: where a post's notification leads."""
 

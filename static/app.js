@@ -69,6 +69,29 @@ export function el(tag, attributes = {}, ...children) {
 
 export const when = timeElement;
 
+const LINK = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+
+/** A text's parts, with each http(s) address a link that opens in a new tab and gives the
+ *  target no way back (noopener, noreferrer); everything else stays plain text. */
+export function linkified(text) {
+  const parts = [];
+  let at = 0;
+  for (const match of text.matchAll(LINK)) {
+    parts.push(text.slice(at, match.index));
+    parts.push(el("a", { href: match[0], target: "_blank", rel: "noopener noreferrer nofollow" }, match[0]));
+    at = match.index + match[0].length;
+  }
+  parts.push(text.slice(at));
+  return parts.filter((part) => part !== "");
+}
+
+/** The start of a message for a list, "…" where it is cut (and a deleted one says so). */
+export function excerpt(message, most = 80) {
+  if (message.deleted) return "Message deleted";
+  const chars = [...message.text];
+  return chars.length > most ? `${chars.slice(0, most).join("")}…` : message.text;
+}
+
 /** True while the person can see this tab: what is on screen then counts as read. */
 export const looking = () => document.visibilityState === "visible";
 
@@ -177,6 +200,7 @@ const WHAT = {
   post: "posted",
   comment: "commented on your post",
   message: "sent you a message",
+  room_message: "wrote in a room",
 };
 
 /** "Carol King sent you a friend request" (without the quoted text). */
@@ -185,6 +209,7 @@ export const describe = (n) => `${n.actor.display_name} ${WHAT[n.kind] || n.kind
 /** Where a notification leads: the post, the friends page, the conversation. */
 export function linkOf(n) {
   if (n.kind === "message") return `/messages/${encodeURIComponent(n.actor.username)}`;
+  if (n.kind === "room_message") return "/rooms";
   if (n.post_id) return `/posts/${encodeURIComponent(n.post_id)}`;
   return "/friends";
 }

@@ -8,6 +8,7 @@ test-artifacts/ (ignored by git).
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -304,3 +305,62 @@ async def test_a_login_at_its_absolute_deadline_offers_a_fresh_login_instead(
     await alice.get_by_label("Password").fill(PASSWORD)
     await alice.get_by_role("button", name="Log in").click()
     await expect(alice).to_have_url(site.url + "/friends")
+
+
+async def test_a_room_made_in_the_browser_chats_types_edits_and_links(
+    chromium: Browser, site: Running
+) -> None:
+    """Three friends in a room: the list's unread count and tab title, typing, a message
+    with a link (clickable, safe), an edit and a deletion seen by the others live, a paste
+    over the limit refused with a message; desktop and phone screenshots."""
+    _, ann = await person(chromium, site, "ann")
+    _, bob = await person(chromium, site, "bob")
+    _, cid = await person(chromium, site, "cid")
+    await befriend(ann, bob, "ann", "bob")
+    await befriend(ann, cid, "ann", "cid")
+    await ann.goto("/rooms")
+    await ann.get_by_label("Name").fill("Weekend trip")
+    await ann.get_by_label("Bob").check()
+    await ann.get_by_label("Cid").check()
+    await ann.get_by_role("button", name="Create room").click()
+    await expect(ann).to_have_url(re.compile(r"/rooms/[0-9]+$"))
+    room_url = ann.url
+    await bob.goto(room_url)
+    await cid.goto("/rooms")
+    await expect(cid.locator("#rooms")).to_contain_text("Weekend trip")
+
+    await ann.get_by_role("textbox", name="Message").press_sequentially("Tra")
+    await expect(bob.locator("#typing")).to_have_text("Ann is typing…")
+    await ann.get_by_role("textbox", name="Message").fill(
+        "Plan: https://example.org/trip?day=1. Bring <b>boots</b>"
+    )
+    await ann.get_by_role("button", name="Send").click()
+    link = bob.get_by_role("link", name="https://example.org/trip?day=1")
+    await expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+    await expect(bob.locator("#messages")).to_contain_text("Bring <b>boots</b>")
+    await expect(bob.locator("#typing")).to_have_text("")
+    await expect(cid.locator("#rooms .count-badge")).to_have_text("1")
+    await expect(cid).to_have_title(re.compile(r"^\(1\) Rooms"))
+
+    too_long = "x" * 2001
+    await bob.get_by_role("textbox", name="Message").fill(too_long)
+    await bob.get_by_role("button", name="Send").click()
+    await expect(bob.locator("#form-error")).to_contain_text("at most 2000 characters")
+    await expect(bob.get_by_role("textbox", name="Message")).to_have_value(too_long)
+    await bob.get_by_role("textbox", name="Message").fill("Count me in")
+    await bob.get_by_role("button", name="Send").click()
+    await expect(ann.locator("#messages")).to_contain_text("Count me in")
+
+    ann.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept("Plan: see the list")))
+    await ann.locator("#messages li.mine").get_by_role("button", name="Edit").click()
+    edited = bob.locator("#messages li.theirs").first
+    await expect(edited).to_contain_text("Plan: see the list")
+    await expect(edited).to_contain_text("· edited")
+    await snapshot(bob, "room")
+    ann.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await ann.locator("#messages li.mine").get_by_role("button", name="Delete").click()
+    await expect(bob.locator("#messages")).to_contain_text("Message deleted")
+    await bob.set_viewport_size({"width": 390, "height": 780})
+    await snapshot(bob, "room-phone")
+    await cid.reload()
+    await snapshot(cid, "rooms")

@@ -508,6 +508,8 @@ async def test_no_serious_accessibility_violation_on_any_page_in_either_theme(
     post, _ = await site.app.social.post(alice_user, "a post to look at")
     await site.app.social.comment(await user(site, "bob"), post.id, "and a comment")
     await site.app.social.message(alice_user, "bob", "and a message")
+    room = await site.app.rooms.create(alice_user, "A room to look at", ["bob"])
+    await site.app.rooms.send(alice_user, room.id, "and https://example.org in a room")
     # axe's script is injected into the page, which the page's policy forbids: a context
     # that sets the policy aside, for the check only
     context = await chromium.new_context(base_url=site.url, bypass_csp=True)
@@ -527,7 +529,7 @@ async def test_no_serious_accessibility_violation_on_any_page_in_either_theme(
             == 200
         )
         page = await context.new_page()
-        for path in [*PAGES, f"/posts/{post.id}"]:
+        for path in [*PAGES, f"/posts/{post.id}", "/rooms", f"/rooms/{room.id}"]:
             await page.goto(path)
             await expect(page.locator("html")).to_have_attribute("data-theme", theme)
             await page.wait_for_load_state("networkidle")

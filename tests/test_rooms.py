@@ -71,7 +71,11 @@ async def test_a_room_of_friends_over_http(running: Running) -> None:
         assert answer.code == 404 and body(answer)["error"]["code"] == "unknown_room"
     assert (await dan.request("POST", f"/api/rooms/{room['id']}/read")).code == 404
     assert body(await dan.request("GET", "/api/rooms")) == {"rooms": []}
-    del cid
+    html = {"Accept": "text/html"}
+    page = await bob.request("GET", f"/rooms/{room['id']}", headers=html)
+    assert page.code == 200 and b"Trip" in page.body
+    assert (await dan.request("GET", f"/rooms/{room['id']}", headers=html)).code == 404
+    assert (await cid.request("GET", "/rooms", headers=html)).code == 200
 
 
 async def test_messages_reach_every_member_socket_but_the_sending_one(running: Running) -> None:

@@ -217,7 +217,8 @@ class Database(abc.ABC):
     @abc.abstractmethod
     async def rooms(self, user_id: str) -> list[RoomSummary]:
         """The user's rooms, most recent activity (message, else creation) first, each with
-        its last message and the messages of others since the user last read it."""
+        its last message and the messages of others since the user last read it (a deleted
+        one is not unread)."""
 
     @abc.abstractmethod
     async def room_ids(self, user_id: str) -> list[str]:

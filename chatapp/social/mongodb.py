@@ -470,6 +470,7 @@ class MongoDatabase(Database):
                     {
                         "room_id": doc["_id"],
                         "sender_id": {"$ne": me},
+                        "deleted": {"$ne": True},
                         "_id": {"$gt": read["last_read"] if read else 0},
                     }
                 )

@@ -53,6 +53,10 @@ class Rooms:
         await self._tell_members(room)
         return room
 
+    async def visible(self, user: User, room_id: str) -> Room:
+        """The room, for a member; 404 `unknown_room` for anyone else."""
+        return await self._member_of(user, room_id)
+
     async def of(self, user: User) -> list[RoomSummary]:
         return await self.db.rooms(user.id)
 

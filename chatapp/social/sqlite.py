@@ -522,7 +522,8 @@ class SQLiteDatabase(Database):
         rows = await self._all(
             "SELECT k.room_id, COUNT(m.id) AS unread FROM room_members k"
             " JOIN room_messages m ON m.room_id = k.room_id AND m.id > k.last_read"
-            " AND m.sender_id != k.user_id WHERE k.user_id = :me GROUP BY k.room_id",
+            " AND m.sender_id != k.user_id AND m.deleted = 0"
+            " WHERE k.user_id = :me GROUP BY k.room_id",
             {"me": me},
         )
         unread = {str(row["room_id"]): int(row["unread"]) for row in rows}
