@@ -47,7 +47,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
     await app.start()
     if demo:
         try:
-            app.demo_logins = await seed(app.accounts, app.social)
+            app.demo_logins = await seed(app.accounts, app.social, app.rooms)
         except ChatappError:
             await app.stop()
             raise

@@ -1,4 +1,4 @@
-"""Seed data for a first look: three friends with posts, comments, a conversation.
+"""Seed data for a first look: three friends with posts, comments, a conversation, a room.
 
 `python run.py --demo` calls `seed` before serving. The logins are printed,
 named on the login page and in the README: `alice`, `bob` and `carol`, each
@@ -19,6 +19,7 @@ import logging
 
 from chatapp.accounts.service import Accounts
 from chatapp.errors import ChatappError
+from chatapp.social.rooms import Rooms
 from chatapp.social.service import Social
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,19 @@ CONVERSATION = [
     ("bob", "alice", "Six it is. I'll bring the guitar."),
     ("alice", "bob", "Perfect, see you there!"),
 ]
+ROOM = "Tea party"
+ROOM_MESSAGES = [
+    ("alice", "Welcome to the tea party! Menu ideas: https://en.wikipedia.org/wiki/Afternoon_tea"),
+    ("carol", "I'll bake. Lemon or chocolate?"),
+    ("bob", "Both, obviously."),
+]
 
 
 def demo_password(username: str) -> str:
     return username + PASSWORD_SUFFIX
 
 
-async def seed(accounts: Accounts, social: Social) -> tuple[str, ...]:
+async def seed(accounts: Accounts, social: Social, rooms: Rooms) -> tuple[str, ...]:
     """The demo logins, after creating them and their data if no earlier run did."""
     existing = [name for name in DEMO_USERS if await accounts.db.account(name) is not None]
     if len(existing) == len(DEMO_USERS):
@@ -66,6 +73,9 @@ async def seed(accounts: Accounts, social: Social) -> tuple[str, ...]:
         await social.comment(users[author], posts[index].id, text)
     for sender, recipient, text in CONVERSATION:
         await social.message(users[sender], recipient, text)
+    room = await rooms.create(users["alice"], ROOM, ["bob", "carol"])
+    for sender, text in ROOM_MESSAGES:
+        await rooms.send(users[sender], room.id, text)
     log.info("demo data created: log in as %s (password: <name>%s)", _names(), PASSWORD_SUFFIX)
     return tuple(DEMO_USERS)
 

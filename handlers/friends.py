@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from chatapp.errors import ApiError
 from handlers.base import ApiHandler
 
-_SEARCHABLE = re.compile(r"^[a-z0-9_]{0,32}$")
+#: Longer than any username or display name: nobody's starts with it.
+_LONGEST = 64
 
 
 class UsersHandler(ApiHandler):
     async def get(self) -> None:
         me = self.me
-        prefix = self.get_query_argument("q", "").lower()
-        if not _SEARCHABLE.match(prefix):  # no username can start with it
+        prefix = self.get_query_argument("q", "").strip()
+        if len(prefix) > _LONGEST or any(ord(c) < 32 for c in prefix):
             self.send_json({"users": []})
             return
         found = await self.application.social.search(me, prefix, 20)

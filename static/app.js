@@ -126,6 +126,16 @@ export function showError(id, error, fields = []) {
   }
 }
 
+/** True, with the error shown, when a field holds more than its `data-max-length`: a paste
+ *  over the limit is refused with the numbers and kept, never cut short in silence. */
+export function tooLong(field, errorId) {
+  const most = Number(field.dataset.maxLength);
+  const length = [...field.value].length;
+  if (!most || length <= most) return false;
+  showError(errorId, { message: `At most ${most} characters; this has ${length}. Your text is kept.` }, [field]);
+  return true;
+}
+
 /** Runs `action` with `button` disabled, so a double click sends once. */
 export async function busy(button, action) {
   if (button.disabled) return undefined;

@@ -1,7 +1,7 @@
 // A post as the feed and the post page show it: author, text, time, and its comments,
 // which open in place and stay live.
 
-import { KeyedList, api, avatar, busy, el, nameOf, showError, when } from "./app.js";
+import { KeyedList, api, avatar, busy, el, nameOf, showError, tooLong, when } from "./app.js";
 
 const openComments = new Map(); // post id -> KeyedList of its comments
 
@@ -49,11 +49,12 @@ async function toggleComments(postId, toggle, section) {
 
 function commentForm(postId) {
   const errorId = `comment-error-${postId}`;
-  const input = el("input", { id: `comment-${postId}`, maxlength: "1000", required: true,
+  const input = el("input", { id: `comment-${postId}`, "data-max-length": "1000", required: true,
     autocomplete: "off", "aria-describedby": errorId });
   const button = el("button", { type: "submit" }, "Comment");
   const submit = (event) => {
     event.preventDefault();
+    if (tooLong(input, errorId)) return;
     busy(button, async () => {
       try {
         const { comment } = await api("POST", `/api/posts/${postId}/comments`, { text: input.value });

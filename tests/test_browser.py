@@ -36,7 +36,7 @@ async def test_friends_made_in_the_ui_see_each_others_posts_live(
     await alice.goto("/friends")
     await alice.locator("#incoming").get_by_role("button", name="Accept").click()
     await expect(alice.locator("#friends")).to_contain_text("Bob")
-    await expect(alice.locator("#friends .dot.online")).to_have_count(1)  # bob's tab is open
+    await expect(alice.locator("#friends .presence.online")).to_have_text("online")  # bob's tab
     await snapshot(alice, "friends")
     await alice.goto("/")
     await bob.goto("/")
@@ -345,7 +345,7 @@ async def test_a_room_made_in_the_browser_chats_types_edits_and_links(
     too_long = "x" * 2001
     await bob.get_by_role("textbox", name="Message").fill(too_long)
     await bob.get_by_role("button", name="Send").click()
-    await expect(bob.locator("#form-error")).to_contain_text("at most 2000 characters")
+    await expect(bob.locator("#form-error")).to_contain_text("At most 2000 characters")
     await expect(bob.get_by_role("textbox", name="Message")).to_have_value(too_long)
     await bob.get_by_role("textbox", name="Message").fill("Count me in")
     await bob.get_by_role("button", name="Send").click()
@@ -364,3 +364,38 @@ async def test_a_room_made_in_the_browser_chats_types_edits_and_links(
     await snapshot(bob, "room-phone")
     await cid.reload()
     await snapshot(cid, "rooms")
+
+
+async def test_a_paste_over_the_limit_is_refused_and_kept_everywhere(
+    chromium: Browser, site: Running
+) -> None:
+    """A post, a comment and a chat message longer than the limit: a message with the
+    numbers, the text kept in its box, nothing sent."""
+    _, ann = await person(chromium, site, "ann")
+    _, bob = await person(chromium, site, "bob")
+    await befriend(ann, bob, "ann", "bob")
+    long_text = "y" * 1001
+    post_box = ann.get_by_role("textbox", name="What's new?")
+    await post_box.fill(long_text)
+    await ann.get_by_role("button", name="Post").click()
+    await expect(ann.locator("#form-error")).to_have_text(
+        "At most 1000 characters; this has 1001. Your text is kept."
+    )
+    await expect(post_box).to_have_value(long_text)
+    await post_box.fill("short enough")
+    await ann.get_by_role("button", name="Post").click()
+    await expect(ann.locator("#posts")).to_contain_text("short enough")
+    await ann.get_by_role("button", name="Comments").first.click()
+    comment_box = ann.get_by_label("Your comment")
+    await comment_box.fill(long_text)
+    await ann.get_by_role("button", name="Comment", exact=True).click()
+    await expect(ann.locator(".comment-form .error")).to_contain_text("At most 1000 characters")
+    await ann.goto("/messages/bob")
+    chat_box = ann.get_by_role("textbox", name="Message")
+    await chat_box.fill(long_text)
+    await ann.get_by_role("button", name="Send").click()
+    await expect(ann.locator("#form-error")).to_contain_text("this has 1001")
+    await expect(chat_box).to_have_value(long_text)
+    assert not (
+        await site.app.db.messages(await site.user_id("ann"), await site.user_id("bob"), None, 5)
+    )

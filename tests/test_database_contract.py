@@ -78,12 +78,19 @@ async def test_two_databases_on_one_fresh_sqlite_file_prepare_together(tmp_path:
     await second.close()
 
 
-async def test_user_search_is_by_username_prefix(database: Database) -> None:
+async def test_user_search_is_by_username_or_display_name_prefix(database: Database) -> None:
     await make_users(database, "anna", "annabel", "bob", "an_x", "anx")
     assert [u.username for u in await database.search_users("ann", 10)] == ["anna", "annabel"]
     assert [u.username for u in await database.search_users("an_", 10)] == ["an_x"]
     assert [u.username for u in await database.search_users("an%", 10)] == []
+    assert [u.username for u in await database.search_users("an.", 10)] == []
     assert len(await database.search_users("", 3)) == 3
+    await database.create_user("zz_1", "Liddell Alice", "h")
+    await database.create_user("zz_2", "Éowyn (of Rohan)", "h")
+    assert [u.username for u in await database.search_users("Lidd", 10)] == ["zz_1"]
+    assert [u.username for u in await database.search_users("liddell a", 10)] == ["zz_1"]
+    assert [u.username for u in await database.search_users("Éowyn (", 10)] == ["zz_2"]
+    assert [u.username for u in await database.search_users("owyn", 10)] == []  # a prefix only
 
 
 async def test_a_friendship_is_requested_then_accepted_then_ended(database: Database) -> None:

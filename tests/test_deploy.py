@@ -165,9 +165,9 @@ async def test_both_transports_through_nginx_across_processes(
         nginx.url, headers={"Cookie": f"{name}={bob.cookies[name]}"}, transports=["websocket"]
     )
     friend = websocket.locator(f"li[data-user] >> text=@{bob_name}").locator("xpath=ancestor::li")
-    await expect(friend.locator(".dot.online")).to_be_visible()
+    await expect(friend.locator(".presence")).to_have_text("online")
     await tab.disconnect()
-    await expect(friend.locator(".dot.online")).to_be_hidden()
+    await expect(friend.locator(".presence")).to_have_text("offline")
 
     await websocket.get_by_role("button", name="Log out").click()
     await expect(websocket).to_have_url(nginx.url + "/login")

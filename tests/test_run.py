@@ -198,6 +198,9 @@ async def test_the_demo_logins_work_and_seeding_twice_changes_nothing(tmp_path: 
             (chat,) = body(await browser.request("GET", "/api/conversations"))["conversations"]
             assert chat["with"]["username"] == "bob" and chat["unread"] == 1
             assert body(await browser.request("GET", "/api/notifications"))["unread"] > 0
+            (room,) = body(await browser.request("GET", "/api/rooms"))["rooms"]
+            assert room["room"]["name"] == "Tea party" and room["unread"] == 2
+            assert len(room["room"]["members"]) == 3
             page = await Browser(url).request("GET", "/login", headers={"Accept": "text/html"})
             assert b"alice-demo" in page.body  # the login page names the demo logins
         finally:

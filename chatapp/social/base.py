@@ -76,7 +76,8 @@ class Database(abc.ABC):
 
     @abc.abstractmethod
     async def search_users(self, prefix: str, limit: int) -> list[User]:
-        """Users whose username starts with `prefix`, in username order."""
+        """Users whose username or display name starts with `prefix` (ignoring case, for
+        ASCII letters in SQLite), in username order."""
 
     # -- friendships ----------------------------------------------------------------------
 

@@ -131,7 +131,15 @@ class MongoDatabase(Database):
 
     async def search_users(self, prefix: str, limit: int) -> list[User]:
         with unavailable_on_network_errors():
-            cursor = self.db.users.find({"username": {"$regex": "^" + re.escape(prefix)}})
+            starts = "^" + re.escape(prefix)
+            cursor = self.db.users.find(
+                {
+                    "$or": [
+                        {"username": {"$regex": starts}},
+                        {"display_name": {"$regex": starts, "$options": "i"}},
+                    ]
+                }
+            )
             docs = await cursor.sort("username", ASCENDING).limit(limit).to_list(None)
         return [_user(doc) for doc in docs]
 

@@ -102,7 +102,7 @@ class Social:
         }
 
     async def search(self, user: User, prefix: str, limit: int) -> list[Person]:
-        """Users whose username starts with `prefix`, the searcher left out."""
+        """Users whose username or display name starts with `prefix`, the searcher left out."""
         found = await self.db.search_users(prefix, limit)
         states = await self.db.friendships(user.id, [u.id for u in found])
         return [Person(u, states[u.id]) for u in found if u.id != user.id]

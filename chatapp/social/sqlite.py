@@ -171,12 +171,14 @@ class SQLiteDatabase(Database):
         )
 
     async def search_users(self, prefix: str, limit: int) -> list[User]:
-        # A range, not LIKE (case-insensitive, so it cannot use the username index):
-        # usernames are a-z, 0-9 and _, all of which sort before "~".
+        # Ranges, not LIKE (which cannot use an index): usernames are a-z, 0-9 and _, all
+        # before "~"; a display name's lower-case form before the highest code point.
+        name = "".join(c.lower() if c.isascii() else c for c in prefix)  # as SQLite's lower()
         rows = await self._all(
-            f"SELECT {_USER} FROM users u WHERE u.username >= ? AND u.username < ?"
-            " ORDER BY u.username LIMIT ?",
-            (prefix, prefix + "~", limit),
+            f"SELECT {_USER} FROM users u WHERE (u.username >= :p AND u.username < :p || '~')"
+            " OR (lower(u.display_name) >= :n AND lower(u.display_name) < :n || char(1114111))"
+            " ORDER BY u.username LIMIT :limit",
+            {"p": prefix, "n": name, "limit": limit},
         )
         return [_user(row) for row in rows]
 

@@ -111,4 +111,7 @@ MIGRATIONS = [
     ALTER TABLE room_messages ADD COLUMN edited_at TEXT;
     ALTER TABLE room_messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
     """,
+    """
+    CREATE INDEX users_by_display_name ON users (lower(display_name));
+    """,
 ]

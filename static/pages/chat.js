@@ -3,7 +3,7 @@
 // its messages neither ring the bell nor stay unread.
 import {
   KeyedList, api, busy, el, emit, handleNotifications, looking, me, nextCursor, onConnect,
-  showError, socket, when,
+  showError, socket, tooLong, when,
 } from "../app.js";
 
 const partner = document.body.dataset.subject;
@@ -70,7 +70,7 @@ async function load(before) {
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  if (!text.value.trim()) return;
+  if (!text.value.trim() || tooLong(text, "form-error")) return;
   busy(form.querySelector("button[type=submit]"), async () => {
     try {
       show((await emit("chat:send", { to: partner, text: text.value })).message);

@@ -1,5 +1,5 @@
 import {
-  KeyedList, announce, api, busy, me, nextCursor, onConnect, showError, socket,
+  KeyedList, announce, api, busy, me, nextCursor, onConnect, showError, socket, tooLong,
 } from "../app.js";
 import { commentArrived, showPost } from "../posts.js";
 
@@ -34,6 +34,7 @@ text.addEventListener("input", () => { idempotencyKey = null; });
 
 document.getElementById("post-form").addEventListener("submit", (event) => {
   event.preventDefault();
+  if (tooLong(text, "form-error")) return;
   idempotencyKey ||= crypto.randomUUID();
   busy(postButton, async () => {
     try {

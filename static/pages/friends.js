@@ -48,9 +48,10 @@ async function act(user, state, label, method, question) {
   await refresh();
 }
 
+/** Online or offline in words beside the dot: not told by colour alone. */
 function presence(online) {
-  return el("span", { class: online ? "dot online" : "dot", role: "img",
-    "aria-label": online ? "online" : "offline" });
+  return el("span", { class: online ? "presence online" : "presence" },
+    el("span", { class: "dot", "aria-hidden": "true" }), online ? "online" : "offline");
 }
 
 async function load() {
@@ -93,8 +94,8 @@ input.addEventListener("input", () => {
   typing = setTimeout(() => search().catch((error) => showError("form-error", error)), 200);
 });
 socket?.on("presence", ({ user, online }) => {
-  const dot = document.querySelector(`#friends li[data-user="${CSS.escape(user.id)}"] .dot`);
-  if (dot) dot.replaceWith(presence(online));
+  const shown = document.querySelector(`#friends li[data-user="${CSS.escape(user.id)}"] .presence`);
+  if (shown) shown.replaceWith(presence(online));
 });
 socket?.on("friendship:changed", refresh); // here or on the other person's side
 onConnect(refresh);

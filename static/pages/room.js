@@ -2,7 +2,7 @@
 // Delete, who is typing, the members. What is on screen while the tab is looked at is read.
 import {
   KeyedList, api, busy, el, emit, linkified, looking, me, nextCursor, onConnect, say,
-  showError, socket, when,
+  showError, socket, tooLong, when,
 } from "../app.js";
 
 const room = document.body.dataset.subject;
@@ -15,7 +15,6 @@ const gone = document.getElementById("gone");
 const memberList = document.getElementById("members");
 const memberCount = document.getElementById("member-count");
 const messages = new KeyedList(document.getElementById("messages"), { newestFirst: false });
-const MAX_TEXT = 2000;
 const TYPING_SHOWN_MS = 4000;
 const TYPING_SENT_EVERY_MS = 3000;
 let next = null;
@@ -109,11 +108,7 @@ async function loadMembers() {
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  if (!text.value.trim()) return;
-  if (text.value.length > MAX_TEXT) {
-    showError("form-error", { message: `A message has at most ${MAX_TEXT} characters; this one has ${text.value.length}. Your message is kept.` }, [text]);
-    return;
-  }
+  if (!text.value.trim() || tooLong(text, "form-error")) return;
   busy(form.querySelector("button[type=submit]"), async () => {
     try {
       show((await emit("room:send", { room, text: text.value })).message);

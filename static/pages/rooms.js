@@ -1,6 +1,6 @@
 // The rooms one is in, the most recently active first, with unread counts (also in the
 // tab's title); and a form to start one with some friends.
-import { api, el, excerpt, me, nameOf, onConnect, showError, socket, when } from "../app.js";
+import { api, el, excerpt, me, nameOf, onConnect, showError, socket, tooLong, when } from "../app.js";
 
 const list = document.getElementById("rooms");
 const empty = document.getElementById("empty");
@@ -50,6 +50,7 @@ async function loadFriends() {
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (tooLong(name, "form-error")) return;
   const chosen = [...members.querySelectorAll("input:checked")].map((box) => box.value);
   try {
     const { room } = await api("POST", "/api/rooms", { name: name.value, members: chosen });
