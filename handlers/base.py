@@ -16,6 +16,7 @@ from tornado import httputil
 from chatapp import schemas
 from chatapp.app import ChatApp
 from chatapp.errors import INTERNAL_ERROR, Answer, ApiError, answer_for, is_expected
+from chatapp.ratelimit import Budgets
 from chatapp.schemas import Model
 from chatapp.sessions.session import Session
 from chatapp.social.models import User
@@ -222,3 +223,31 @@ class ApiHandler(BaseHandler):
         if self.current_user is None:
             raise ApiError(401, "unauthorized", "log in first")
         return self.current_user
+
+
+class AuthoredItemHandler(ApiHandler):
+    """PATCH `{"text"}` edits the caller's item, DELETE deletes it (204); a subclass names
+    the item's JSON key, its text's schema, its write budget and how to change it."""
+
+    key = "item"
+    schema: type[schemas.NewText] | type[schemas.NewRoomText] = schemas.NewText
+
+    def budget(self) -> Budgets:
+        raise NotImplementedError
+
+    async def change(self, me: User, text: str | None, *path: str) -> Any:
+        """The item as it now stands; `text` None deletes it."""
+        raise NotImplementedError
+
+    async def patch(self, *path: str) -> None:
+        me = self.me
+        text = self.body(self.schema).text
+        self.budget().spend(me.id)
+        item = await self.change(me, text, *path)
+        self.send_json({self.key: item.public()})
+
+    async def delete(self, *path: str) -> None:
+        me = self.me
+        self.budget().spend(me.id)
+        await self.change(me, None, *path)
+        self.set_status(204)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from chatapp import schemas as check
-from chatapp.schemas import NewText, ReadNotifications
-from handlers.base import ApiHandler
+from chatapp.ratelimit import Budgets
+from chatapp.schemas import ReadNotifications
+from chatapp.social.models import Message, User
+from handlers.base import ApiHandler, AuthoredItemHandler
 
 
 class NotificationsHandler(ApiHandler):
@@ -44,18 +46,12 @@ class ConversationReadHandler(ApiHandler):
         self.set_status(204)
 
 
-class MessageHandler(ApiHandler):
-    """The sender edits (PATCH `{"text"}`) or deletes their direct message."""
+class MessageHandler(AuthoredItemHandler):
+    key = "message"
 
-    async def patch(self, username: str, message_id: str) -> None:
-        me = self.me
-        text = self.body(NewText).text
-        self.application.limits.messages.spend(me.id)
-        message = await self.application.social.change_message(me, username, message_id, text)
-        self.send_json({"message": message.public()})
+    def budget(self) -> Budgets:
+        return self.application.limits.messages
 
-    async def delete(self, username: str, message_id: str) -> None:
-        me = self.me
-        self.application.limits.messages.spend(me.id)
-        await self.application.social.change_message(me, username, message_id, None)
-        self.set_status(204)
+    async def change(self, me: User, text: str | None, *path: str) -> Message:
+        username, message_id = path
+        return await self.application.social.change_message(me, username, message_id, text)

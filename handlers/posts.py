@@ -6,8 +6,10 @@ import re
 
 from chatapp import schemas as check
 from chatapp.errors import ApiError
+from chatapp.ratelimit import Budgets
 from chatapp.schemas import NewText
-from handlers.base import ApiHandler
+from chatapp.social.models import Comment, User
+from handlers.base import ApiHandler, AuthoredItemHandler
 
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -50,18 +52,12 @@ class CommentsHandler(ApiHandler):
         self.send_json({"comment": comment.public()}, 201)
 
 
-class CommentHandler(ApiHandler):
-    """The author edits (PATCH `{"text"}`) or deletes their comment."""
+class CommentHandler(AuthoredItemHandler):
+    key = "comment"
 
-    async def patch(self, post_id: str, comment_id: str) -> None:
-        me = self.me
-        text = self.body(NewText).text
-        self.application.limits.comments.spend(me.id)
-        comment = await self.application.social.change_comment(me, post_id, comment_id, text)
-        self.send_json({"comment": comment.public()})
+    def budget(self) -> Budgets:
+        return self.application.limits.comments
 
-    async def delete(self, post_id: str, comment_id: str) -> None:
-        me = self.me
-        self.application.limits.comments.spend(me.id)
-        await self.application.social.change_comment(me, post_id, comment_id, None)
-        self.set_status(204)
+    async def change(self, me: User, text: str | None, *path: str) -> Comment:
+        post_id, comment_id = path
+        return await self.application.social.change_comment(me, post_id, comment_id, text)

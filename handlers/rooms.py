@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from chatapp import schemas as check
+from chatapp.ratelimit import Budgets
 from chatapp.schemas import NewMember, NewRoom, NewRoomText
-from handlers.base import ApiHandler
+from chatapp.social.models import RoomMessage, User
+from handlers.base import ApiHandler, AuthoredItemHandler
 
 
 class RoomsHandler(ApiHandler):
@@ -49,18 +51,13 @@ class RoomReadHandler(ApiHandler):
         self.set_status(204)
 
 
-class RoomMessageHandler(ApiHandler):
-    """The sender edits (PATCH `{"text"}`) or deletes their message in a room."""
+class RoomMessageHandler(AuthoredItemHandler):
+    key = "message"
+    schema = NewRoomText
 
-    async def patch(self, room_id: str, message_id: str) -> None:
-        me = self.me
-        text = self.body(NewRoomText).text
-        self.application.limits.messages.spend(me.id)
-        message = await self.application.rooms.change(me, room_id, message_id, text)
-        self.send_json({"message": message.public()})
+    def budget(self) -> Budgets:
+        return self.application.limits.messages
 
-    async def delete(self, room_id: str, message_id: str) -> None:
-        me = self.me
-        self.application.limits.messages.spend(me.id)
-        await self.application.rooms.change(me, room_id, message_id, None)
-        self.set_status(204)
+    async def change(self, me: User, text: str | None, *path: str) -> RoomMessage:
+        room_id, message_id = path
+        return await self.application.rooms.change(me, room_id, message_id, text)

@@ -216,6 +216,19 @@ const WHAT = {
 /** "Carol King sent you a friend request" (without the quoted text). */
 export const describe = (n) => `${n.actor.display_name} ${WHAT[n.kind] || n.kind}`;
 
+/** Kinds that come in runs: several from one person read as one ("Ana sent you 3 messages"). */
+const MANY = {
+  message: (count) => `sent you ${count} messages`,
+  room_message: (count) => `wrote ${count} messages in your rooms`,
+};
+/** The run a notification belongs to (its kind and who), or null for one that stands alone. */
+export const runOf = (n) => (MANY[n.kind] ? `${n.kind}:${n.actor.id}` : null);
+/** `describe` for `count` notifications of one run. */
+export const describeMany = (n, count) =>
+  (count > 1 && MANY[n.kind] ? `${n.actor.display_name} ${MANY[n.kind](count)}` : describe(n));
+/** A notification's quoted text, "…" where it is cut. */
+export const quoted = (n) => (n.text ? `: “${excerpt({ text: n.text })}”` : "");
+
 /** Where a notification leads: the post, the friends page, the conversation. */
 export function linkOf(n) {
   if (n.kind === "message") return `/messages/${encodeURIComponent(n.actor.username)}`;
@@ -224,10 +237,18 @@ export function linkOf(n) {
   return "/friends";
 }
 
+/** A toast for a notification, with a button that closes it; one more of a run already on
+ *  screen replaces that toast with one counting them all. */
 function toast(n) {
   const region = document.getElementById("toasts");
-  const item = el("a", { class: "toast", href: linkOf(n) }, avatar(n.actor, "small"), " ",
-    describe(n), n.text ? `: “${n.text.slice(0, 80)}”` : "");
+  const run = runOf(n);
+  const earlier = run && [...region.children].find((item) => item.dataset.run === run);
+  const count = earlier ? Number(earlier.dataset.count) + 1 : 1;
+  earlier?.remove();
+  const item = el("div", { class: "toast", "data-run": run, "data-count": count },
+    el("a", { href: linkOf(n) }, avatar(n.actor, "small"), " ", describeMany(n, count), quoted(n)),
+    el("button", { type: "button", class: "toast-close link", "aria-label": "Dismiss",
+      onclick: () => item.remove() }, "×"));
   region.append(item);
   setTimeout(() => item.remove(), 6000);
   while (region.children.length > 3) region.firstElementChild.remove();

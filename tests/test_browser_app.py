@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from chatapp.social.models import User
 from tests.apps import Running
-from tests.browser import befriend, person, snapshot
+from tests.browser import PASSWORD, befriend, person, snapshot
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.browser
@@ -57,9 +57,9 @@ async def test_messages_lists_conversations_and_opening_one_reads_it(
     for text in ("one", "two", "three"):
         await site.app.social.message(bob_user, "alice", f"bob {text}")
     await site.app.social.message(carol_user, "alice", "carol here")
-    await alice.get_by_role("link", name="Messages").click()
+    await alice.get_by_role("link", name="Messages", exact=True).click()
     await expect(alice).to_have_url(site.url + "/messages")
-    await expect(alice.get_by_role("link", name="Messages")).to_have_attribute(
+    await expect(alice.get_by_role("link", name="Messages", exact=True)).to_have_attribute(
         "aria-current", "page"
     )
     rows = alice.locator("#conversations li")
@@ -196,9 +196,63 @@ async def test_a_live_notification_names_who_did_what_in_a_toast(
     toast = alice.locator("#toasts .toast")
     await expect(toast).to_have_text(re.compile("Carol King sent you a friend request"))
     await expect(alice.locator("#toasts")).to_have_attribute("aria-live", "polite")
-    await expect(toast).to_have_attribute("href", "/friends")
+    await expect(toast.get_by_role("link")).to_have_attribute("href", "/friends")
     await expect(alice.locator("#unread")).to_have_text("1")
     await snapshot(alice, "toast")
+    await toast.get_by_role("button", name="Dismiss").click()
+    await expect(alice.locator("#toasts")).to_be_empty()
+
+
+async def test_a_run_of_messages_is_one_toast_and_one_row_that_count_them(
+    chromium: Browser, site: Running
+) -> None:
+    """Three messages from bob: one toast that counts them, the bell at 3, and on the
+    notifications page one row "Bob sent you 3 messages" with the latest text."""
+    alice, _ = await pair(chromium, site)
+    bob_user = await user(site, "bob")
+    await alice.goto("/settings")
+    before = int(await alice.locator("#unread").text_content() or 0)
+    for n in range(3):
+        await site.app.social.message(bob_user, "alice", f"message {n}")
+    toast = alice.locator("#toasts .toast")
+    await expect(toast).to_have_count(1)
+    await expect(toast).to_contain_text("Bob sent you 3 messages: “message 2”")
+    await expect(alice.locator("#unread")).to_have_text(str(before + 3))
+    await alice.locator(".bell").click()
+    await expect(alice.locator("#notifications li").first).to_contain_text(
+        "Bob sent you 3 messages: “message 2”"
+    )
+    await expect(alice.locator("#unread")).to_be_hidden()  # the page shows them: all read
+
+
+async def test_sign_up_shows_every_fields_error_under_it_at_once(
+    chromium: Browser, site: Running
+) -> None:
+    await person(chromium, site, "taken")
+    context = await chromium.new_context(base_url=site.url)
+    page = await context.new_page()
+    await page.goto("/signup")
+    await page.get_by_label("Username").fill("No Way!")
+    await page.get_by_label("Display name").fill("x" * 65)
+    await page.get_by_label("Password").fill("short")
+    await page.get_by_role("button", name="Sign up").click()
+    expected = {
+        "username": "A username is 3 to 32 of a-z, 0-9 and _.",
+        "display_name": "A display name has at most 64 characters; this has 65.",
+        "password": "A password has at least 8 characters.",
+    }
+    for name, message in expected.items():
+        await expect(page.locator(f"#{name}-error")).to_have_text(message)
+        await expect(page.locator(f"#{name}")).to_have_attribute("aria-invalid", "true")
+    await snapshot(page, "signup-errors")
+    await page.get_by_label("Display name").fill("Someone")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("Username").fill("taken")  # the server's answer, under its field
+    await page.get_by_role("button", name="Sign up").click()
+    await expect(page.locator("#username-error")).to_contain_text("taken")
+    await expect(page.locator("#password-error")).to_have_text("")
+    await expect(page.locator("#password")).not_to_have_attribute("aria-invalid", "true")
+    await context.close()
 
 
 # -- controls that never go stale ---------------------------------------------------------------

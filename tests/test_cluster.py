@@ -8,6 +8,13 @@ does the same with real run.py processes.)
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
+import pytest
+
+from chatapp.backends import connect_redis
+from chatapp.realtime.presence import LocalPresence, Presence, RedisPresence
 from tests.apps import PASSWORD, Cluster, Running, leave, unique
 from tests.helpers import arrived, call, disconnected, eventually
 
@@ -84,3 +91,26 @@ async def test_failed_logins_count_in_every_process(cluster: Cluster) -> None:
     assert codes == [401] * 10  # five failures in each process
     assert await log_in(first, PASSWORD) == 429  # counted together: throttled in both
     assert await log_in(second, PASSWORD) == 429
+
+
+@pytest.mark.parametrize("kind", ["local", "redis"])
+async def test_presence_says_who_of_many_is_online_in_one_call(kind: str, redis_url: str) -> None:
+    """A room's offline notifications ask about every member at once (one Redis round trip)."""
+    if kind == "local":
+        presence: Presence = LocalPresence()
+    else:
+        client = connect_redis(redis_url, 5)
+        presence = RedisPresence(client, prefix=f"t{uuid.uuid4().hex[:8]}:")
+        await presence.start(lambda _: asyncio.sleep(0))
+    try:
+        for user in ("1", "2", "2"):
+            await presence.joined(user)
+        await presence.left("2")
+        assert await presence.online(["1", "2", "3"]) == {"1", "2"}
+        await presence.left("2")
+        assert await presence.online(["1", "2", "3"]) == {"1"}
+        assert await presence.online([]) == set()
+    finally:
+        await presence.stop()
+        if kind == "redis":
+            await client.aclose()

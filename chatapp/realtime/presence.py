@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import redis.asyncio as aioredis
 
@@ -41,6 +41,10 @@ class Presence(abc.ABC):
     @abc.abstractmethod
     async def count(self, user_id: str) -> int:
         """The user's sockets in every live process."""
+
+    async def online(self, user_ids: Iterable[str]) -> set[str]:
+        """Those of the users with a socket in some live process."""
+        return {user_id for user_id in user_ids if await self.count(user_id) > 0}
 
     async def start(self, on_offline: OfflineHook) -> None:
         """Begin the heartbeat and reaping, where there are several processes."""
@@ -187,6 +191,19 @@ class RedisPresence(Presence):
         with redis_errors("presence"):
             keys = [self._key(user_id), self._hosts_key]
             return int(await self._count(keys=keys, args=[self._oldest()]))
+
+    async def online(self, user_ids: Iterable[str]) -> set[str]:
+        """One round trip for them all (a room's members: a pipeline of counts)."""
+        wanted = list(user_ids)
+        if not wanted:
+            return set()
+        with redis_errors("presence"):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for user_id in wanted:
+                    keys = [self._key(user_id), self._hosts_key]
+                    await self._count(keys=keys, args=[self._oldest()], client=pipe)
+                counts = await pipe.execute()
+        return {user_id for user_id, count in zip(wanted, counts, strict=True) if int(count) > 0}
 
     async def ping(self) -> None:
         with redis_errors("presence"):

@@ -161,6 +161,10 @@ class UserSockets:
     async def is_online(self, user_id: str) -> bool:
         return await self.presence.count(user_id) > 0
 
+    async def online_among(self, user_ids: Iterable[str]) -> set[str]:
+        """Those of the users with a socket open in some process (one store round trip)."""
+        return await self.presence.online(user_ids)
+
     async def socket_count(self, user_id: str) -> int:
         return await self.presence.count(user_id)
 

@@ -115,7 +115,8 @@ class Rooms:
         )
         room = await self.db.room(room_id, sender.id)
         others = [m.id for m in room.members if m.id != sender.id] if room else []
-        offline = [m for m in others if not await self.sockets.is_online(m)]
+        online = await self.sockets.online_among(others)
+        offline = [m for m in others if m not in online]
         await self.db.notify(offline, "room_message", sender.id, text=text)
         return message
 
