@@ -37,6 +37,7 @@ from chatapp.health import Health, Probe
 from chatapp.loop_lag import LoopLag
 from chatapp.ratelimit import LogOnce, WriteLimits
 from chatapp.realtime.origins import OriginPolicy
+from chatapp.realtime.registry import Directory
 from chatapp.realtime.server import build_realtime
 from chatapp.sessions.cookie_secret import check_previous_secrets, resolve_cookie_secret
 from chatapp.sessions.cookies import SessionCookies
@@ -82,11 +83,16 @@ class ChatApp(tornado.web.Application):
         previous = check_previous_secrets(config.server.previous_cookie_secrets)
         self.store = store if store is not None else build_session_store(config)
         self.origins = OriginPolicy(config.socketio.allowed_origins)
-        self.sockets = build_realtime(config, self.origins, self.store)
-        self.sio = self.sockets.sio
         self.db = build_database(config)
         # Exact only where every rename passes through this process (chatapp.accounts.user_cache).
         users = UserCache(self.db, enabled=not config.socketio.message_queue)
+        directory = Directory(
+            audience=self.db.friend_ids,  # presence goes to friends
+            profile=users.profile,
+            memberships=self.db.room_ids,  # a socket joins its rooms at connect
+        )
+        self.sockets = build_realtime(config, self.origins, self.store, directory)
+        self.sio = self.sockets.sio
         self.accounts = Accounts(
             self.db,
             passwords=Passwords(
@@ -99,9 +105,6 @@ class ChatApp(tornado.web.Application):
         self.rooms = Rooms(self.db, self.sockets)
         self.limits = WriteLimits(config.limits)
         self._refusals_logged = LogOnce()
-        self.sockets.audience = self.db.friend_ids  # presence goes to friends
-        self.sockets.profile = self.social.profile
-        self.sockets.memberships = self.db.room_ids  # a socket joins its rooms at connect
         self.cookies = SessionCookies(
             self.store,
             secret=secret,

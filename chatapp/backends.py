@@ -12,18 +12,16 @@ import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
+from chatapp.settings import Settings
 from chatapp.social.base import Database
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
-
-if TYPE_CHECKING:  # settings.py checks store names against SESSION_STORES
-    from chatapp.settings import Settings
 
 
 def redacted(url: str) -> str:

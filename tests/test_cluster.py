@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -58,7 +59,8 @@ async def test_presence_counts_tabs_in_every_process(cluster: Cluster) -> None:
     async def friends(user_id: str) -> list[str]:
         return {alice: [bob], bob: [alice]}.get(user_id, [])
 
-    a.app.sockets.audience = b.app.sockets.audience = friends
+    for app in (a.app, b.app):
+        app.sockets.directory = replace(app.sockets.directory, audience=friends)
     watcher = await a.socket(watching, events=("presence",))
     tab_a = await a.socket(browser)
     tab_b = await b.socket(browser)

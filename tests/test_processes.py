@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -127,7 +128,7 @@ async def test_a_crashed_process_stops_counting_its_sockets(
     async def friends(user_id: str) -> list[str]:
         return {alice: [bob], bob: [alice]}.get(user_id, [])
 
-    survivor.app.sockets.audience = friends
+    survivor.app.sockets.directory = replace(survivor.app.sockets.directory, audience=friends)
     watcher = await survivor.socket(watching, events=("presence",))
     doomed = AppProcess(tmp_path / "doomed", settings_text("redis", redis_url, mongodb_url, "0.5s"))
     processes.append(doomed)

@@ -109,3 +109,10 @@ def test_errors_name_the_key(tmp_path: Path, text: str, key: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_settings(path, environ={})
     assert error.value.key == key
+
+
+def test_every_store_settings_name_has_a_builder_and_no_other() -> None:
+    from chatapp.backends import SESSION_STORES
+    from chatapp.settings import SESSION_STORE_NAMES
+
+    assert set(SESSION_STORES) == set(SESSION_STORE_NAMES)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -124,7 +125,7 @@ async def test_client_events_with_lifecycle_names_are_refused(
     async def friends_of(user_id: str) -> list[str]:
         return {alice_id: [bob_id], bob_id: [alice_id]}.get(user_id, [])
 
-    running.app.sockets.audience = friends_of
+    running.app.sockets.directory = replace(running.app.sockets.directory, audience=friends_of)
     client = await running.socket(alice)
     await eventually(lambda: len(friend.received["presence"]) == 1)
     ack = await call(client, name, {})

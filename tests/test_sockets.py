@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 
 import aiohttp
 import pytest
@@ -334,7 +335,7 @@ async def test_presence_goes_to_friends_on_the_first_socket_and_the_last(
     async def friends_of(user_id: str) -> list[str]:
         return {alice: [bob_id], bob_id: [alice]}.get(user_id, [])
 
-    running.app.sockets.audience = friends_of
+    running.app.sockets.directory = replace(running.app.sockets.directory, audience=friends_of)
     bob = await running.socket(bob_browser, events=("presence",))
     tab1 = await running.socket(alice_browser)
     tab2 = await running.socket(alice_browser)

@@ -13,6 +13,7 @@ arrive late or not at all, so there every lookup reads the database.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 from chatapp.social.base import Database
 from chatapp.social.models import User
@@ -45,6 +46,11 @@ class UserCache:
             if len(self._users) > self.capacity:
                 self._users.popitem(last=False)
         return user
+
+    async def profile(self, user_id: str) -> dict[str, Any] | None:
+        """The user as others see them, or None if there is no such user."""
+        user = await self.user(user_id)
+        return user.public() if user else None
 
     def renamed(self, user: User) -> None:
         """A rename was stored: later lookups see it."""

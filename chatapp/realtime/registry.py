@@ -74,6 +74,18 @@ def expiring(record: SessionRecord) -> dict[str, Any]:
     return {"expires_at": iso_epoch(record.expires_at), "extendable": record.extendable}
 
 
+@dataclass(frozen=True)
+class Directory:
+    """What the registry asks of the social layer, given when it is built."""
+
+    #: Whose sockets hear about a user's presence: their friends.
+    audience: Audience = nobody
+    #: The user as others see them, for a presence event.
+    profile: Profile = only_id
+    #: The group chats a socket joins when it connects.
+    memberships: Memberships = nobody
+
+
 @dataclass
 class LocalSocket:
     """What this process knows of one of its sockets."""
@@ -94,6 +106,7 @@ class UserSockets:
         presence: Presence,
         control: Control,
         store: SessionStore,
+        directory: Directory | None = None,
     ) -> None:
         self.sio = sio
         self.presence = presence
@@ -108,10 +121,7 @@ class UserSockets:
             warn=self._warn_session,
             expire=self._expire_session,
         )
-        #: Set by the social layer; until then presence is announced to no one.
-        self.audience: Audience = nobody
-        self.profile: Profile = only_id
-        self.memberships: Memberships = nobody
+        self.directory = directory or Directory()
 
     async def start(self) -> None:
         # Presence first: it fails fast (connect timeout) when Redis is down.
@@ -358,11 +368,11 @@ class UserSockets:
         """The rooms the user is a member of. Joining and leaving from now on reach this
         socket through its user's room, which it is in already; one that happened between
         the read and the entering is caught by reading again."""
-        rooms = set(await self.memberships(user_id))
+        rooms = set(await self.directory.memberships(user_id))
         for room_id in rooms:
             await self.sio.enter_room(sid, chat_room(room_id))
         if rooms:
-            for room_id in rooms - set(await self.memberships(user_id)):
+            for room_id in rooms - set(await self.directory.memberships(user_id)):
                 await self.sio.leave_room(sid, chat_room(room_id))
 
     def _here(self, sid: str) -> bool:
@@ -378,9 +388,9 @@ class UserSockets:
         await self.presence.left(room)
 
     async def _announce(self, user_id: str, *, online: bool) -> None:
-        friends = list(await self.audience(user_id))
+        friends = list(await self.directory.audience(user_id))
         if friends:
-            user = await self.profile(user_id) or {"id": user_id}
+            user = await self.directory.profile(user_id) or {"id": user_id}
             await self.push_to_users(friends, "presence", {"user": user, "online": online})
 
     async def _announce_offline(self, key: str) -> None:

@@ -27,7 +27,7 @@ from chatapp.realtime.control import LocalControl, RedisControl
 from chatapp.realtime.delivery import DirectEmit, RedisDirectEmit
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.presence import LocalPresence, RedisPresence
-from chatapp.realtime.registry import UserSockets
+from chatapp.realtime.registry import Directory, UserSockets
 from chatapp.settings import Settings
 from chatapp.transport import handshake_of
 from stores.base import SessionStore
@@ -186,7 +186,9 @@ def client_address(environ: dict[str, Any]) -> str:
     return handshake_of(environ).remote_ip
 
 
-def build_realtime(settings: Settings, origins: OriginPolicy, store: SessionStore) -> UserSockets:
+def build_realtime(
+    settings: Settings, origins: OriginPolicy, store: SessionStore, directory: Directory
+) -> UserSockets:
     queue = settings.socketio.message_queue
     timeout = settings.redis.timeout
     manager: DirectEmit = DirectEmit()
@@ -211,8 +213,8 @@ def build_realtime(settings: Settings, origins: OriginPolicy, store: SessionStor
         client = connect_redis(queue, timeout)
         beat = settings.socketio.presence_heartbeat
         presence = RedisPresence(client, heartbeat=beat, dead_after=3 * beat)
-        sockets = UserSockets(sio, presence, RedisControl(client), store)
+        sockets = UserSockets(sio, presence, RedisControl(client), store, directory)
     else:
-        sockets = UserSockets(sio, LocalPresence(), LocalControl(), store)
+        sockets = UserSockets(sio, LocalPresence(), LocalControl(), store, directory)
     sio.on_connected = sockets.connected
     return sockets

@@ -8,8 +8,6 @@ pushed, so a user who was offline finds it in GET /api/notifications. A
 
 from __future__ import annotations
 
-from typing import Any
-
 from chatapp.accounts.user_cache import UserCache
 from chatapp.errors import ApiError
 from chatapp.realtime.registry import UserSockets
@@ -40,11 +38,6 @@ class Social:
         if account is None:
             raise ApiError(404, "unknown_user", f"no user {username[:32]!r}")
         return account.user
-
-    async def profile(self, user_id: str) -> dict[str, Any] | None:
-        """The user as others see them, or None if there is no such user."""
-        user = await self.users.user(user_id)
-        return user.public() if user else None
 
     # -- friends ----------------------------------------------------------------------------
 
