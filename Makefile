@@ -53,6 +53,7 @@ bench: bench-setup
 	$(BIN)/python bench/stores.py
 	$(BIN)/python bench/deflate_worth.py
 	$(BIN)/python bench/social.py
+	$(BIN)/python bench/room_history.py
 	$(BIN)/python bench/cluster.py
 
 clean:
