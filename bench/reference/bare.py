@@ -15,7 +15,7 @@ import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import socketio
 import tornado.web
@@ -104,6 +104,25 @@ class Posts(Handler):
         self.send({"post": post}, 201)
 
 
+class Feed(Handler):
+    """A page of 20 posts, the shape of chatapp's GET /api/feed, from memory: what a bare
+    Tornado handler serves for bench/social.py's feed reads."""
+
+    PAGE: ClassVar[list[dict[str, Any]]] = [
+        {
+            "id": str(n),
+            "author": {"id": "1", "username": "bare", "display_name": "Bare"},
+            "text": f"post {n} " + "x" * 80,
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "comment_count": 0,
+        }
+        for n in range(20, 0, -1)
+    ]
+
+    def get(self) -> None:
+        self.send({"posts": self.PAGE, "next": "1"})
+
+
 class Lag(Handler):
     def get(self) -> None:
         self.send({"samples_ms": lag.take()})
@@ -145,6 +164,7 @@ async def main(port: int) -> None:
             (r"/api/prefs", Prefs),
             (r"/api/friends/([^/]+)", Befriend),
             (r"/api/posts", Posts),
+            (r"/api/feed", Feed),
             (r"/bench/loop-lag", Lag),
         ],
         log_function=lambda handler: None,
