@@ -362,6 +362,9 @@ async def test_a_room_made_in_the_browser_chats_types_edits_and_links(
     await expect(bob.locator("#messages")).to_contain_text("Message deleted")
     await bob.set_viewport_size({"width": 390, "height": 780})
     await snapshot(bob, "room-phone")
+    await bob.locator("details.members summary").click()
+    await expect(bob.locator("#members")).to_contain_text("Ann @ann (owner)")
+    await snapshot(bob, "room-members-phone")
     await cid.reload()
     await snapshot(cid, "rooms")
 
