@@ -54,10 +54,18 @@ function presence(online) {
     el("span", { class: "dot", "aria-hidden": "true" }), online ? "online" : "offline");
 }
 
+// A page read and presence events race: a read answered after an event may have been made
+// before it. So only the newest read is shown, with the events since it began on top.
+let reads = 0;
+const presenceSince = new Map(); // user id -> online, from events since the newest read began
+
 async function load() {
+  const mine = ++reads;
+  presenceSince.clear();
   const page = await api("GET", "/api/friends");
+  if (mine !== reads) return; // a newer read is on its way
   document.getElementById("friends").replaceChildren(...page.friends.map((friend) =>
-    person(friend, presence(friend.online), ...actionsFor(friend, "friends"))));
+    person(friend, presence(presenceSince.get(friend.id) ?? friend.online), ...actionsFor(friend, "friends"))));
   for (const state of ["incoming", "requested"]) {
     document.getElementById(state).replaceChildren(...page[state].map((user) =>
       person(user, ...actionsFor(user, state))));
@@ -94,6 +102,7 @@ input.addEventListener("input", () => {
   typing = setTimeout(() => search().catch((error) => showError("form-error", error)), 200);
 });
 socket?.on("presence", ({ user, online }) => {
+  presenceSince.set(user.id, online);
   const shown = document.querySelector(`#friends li[data-user="${CSS.escape(user.id)}"] .presence`);
   if (shown) shown.replaceWith(presence(online));
 });
