@@ -86,8 +86,9 @@ class Social:
     async def friends(self, user: User) -> dict[str, list[Person]]:
         """The user's friends (with presence), incoming and sent requests."""
         friends = await self.db.related(user.id, "friends")
+        online = await self.sockets.online_among(f.id for f in friends)  # one round trip
         return {
-            "friends": [Person(f, "friends", await self.sockets.is_online(f.id)) for f in friends],
+            "friends": [Person(f, "friends", f.id in online) for f in friends],
             "incoming": [Person(u, "incoming") for u in await self.db.related(user.id, "incoming")],
             "requested": [
                 Person(u, "requested") for u in await self.db.related(user.id, "requested")

@@ -340,10 +340,7 @@ class SQLiteDatabase(Database):
         created: dt.datetime,
     ) -> int:
         def store(db: sqlite3.Connection) -> int:
-            number = db.execute(
-                "INSERT INTO counters (name, value) VALUES ('notifications', 1)"
-                " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-            ).fetchone()[0]
+            number = _next(db, "notifications")
             db.executemany(
                 "INSERT INTO notifications (id, user_id, kind, actor_id, post_id, text, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -481,7 +478,7 @@ class SQLiteDatabase(Database):
                 db.execute(
                     "INSERT INTO rooms (name, owner_id, created_at, last_activity)"
                     " VALUES (?, ?, ?, ?)",
-                    (name, owner, now().isoformat(), _next_activity(db)),
+                    (name, owner, now().isoformat(), _next(db, "room_activity")),
                 ).lastrowid
                 or 0
             )
@@ -582,7 +579,8 @@ class SQLiteDatabase(Database):
                 (room, sender, text, now().isoformat()),
             ).lastrowid
             db.execute(
-                "UPDATE rooms SET last_activity = ? WHERE id = ?", (_next_activity(db), room)
+                "UPDATE rooms SET last_activity = ? WHERE id = ?",
+                (_next(db, "room_activity"), room),
             )
             return message
 
@@ -724,12 +722,13 @@ class SQLiteDatabase(Database):
         return await self._run(lambda db: db.execute(sql, params).fetchall())
 
 
-def _next_activity(db: sqlite3.Connection) -> int:
-    """The next number of the rooms' activity order (a room's list sorts on it)."""
+def _next(db: sqlite3.Connection, counter: str) -> int:
+    """The next number of a counter: notification ids, the rooms' activity order."""
     return int(
         db.execute(
-            "INSERT INTO counters (name, value) VALUES ('room_activity', 1)"
-            " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+            "INSERT INTO counters (name, value) VALUES (?, 1)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            (counter,),
         ).fetchone()[0]
     )
 
