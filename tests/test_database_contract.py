@@ -78,6 +78,47 @@ async def test_two_databases_on_one_fresh_sqlite_file_prepare_together(tmp_path:
     await second.close()
 
 
+async def test_a_sqlite_file_of_an_older_schema_keeps_its_notifications(tmp_path: Path) -> None:
+    """Step 6 stores a notification once and a read mark per recipient: a file made
+    before it keeps every copy, its read state, and the ids go on after the last."""
+    import sqlite3
+
+    from chatapp.social.sqlite import SQLiteDatabase
+    from chatapp.social.sqlite_schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS[:5]:
+        for statement in filter(str.strip, script.split(";")):
+            old.execute(statement)
+    old.execute("PRAGMA user_version = 5")
+    old.executemany(
+        "INSERT INTO users (id, username, display_name, password_hash, created_at)"
+        " VALUES (?, ?, ?, 'h', '2026-01-01T00:00:00+00:00')",
+        [(1, "alice", "Alice"), (2, "bob", "Bob"), (3, "carol", "Carol")],
+    )
+    old.executemany(
+        "INSERT INTO notifications (id, user_id, kind, actor_id, post_id, text, created_at, read)"
+        " VALUES (?, ?, ?, 1, NULL, ?, '2026-01-02T00:00:00+00:00', ?)",
+        [(7, 2, "post", None, 1), (7, 3, "post", None, 0), (8, 2, "message", "hi", 0)],
+    )
+    old.execute("INSERT INTO counters (name, value) VALUES ('notifications', 8)")
+    old.commit()
+    old.close()
+    database = SQLiteDatabase(path)
+    await database.prepare()
+    listed, unread = await database.notifications("2", None, 10)
+    assert [(n.id, n.kind, n.text, n.read) for n in listed] == [
+        ("8", "message", "hi", False),
+        ("7", "post", None, True),
+    ]
+    assert unread == 1 and listed[0].actor.username == "alice"
+    assert (await database.notifications("3", None, 10))[1] == 1
+    newer = await database.notify(["3"], "post", "1")
+    assert newer is not None and int(newer.id) > 8
+    await database.close()
+
+
 async def test_user_search_is_by_username_or_display_name_prefix(database: Database) -> None:
     await make_users(database, "anna", "annabel", "bob", "an_x", "anx")
     assert [u.username for u in await database.search_users("ann", 10)] == ["anna", "annabel"]
@@ -235,6 +276,35 @@ async def test_notifications_page_by_cursor_and_count_all_unread(database: Datab
     assert [int(n.id) for n in first + second] == sorted(
         (int(n.id) for n in first + second), reverse=True
     )
+
+
+async def test_unread_counts_hold_whatever_order_things_are_read_in(database: Database) -> None:
+    """Individual marks out of order, a conversation's, all at once, then new ones: the
+    count is always the unread ones (SQLite counts from a read-through mark it moves)."""
+    alice, bob, carol = await make_users(database, "alice", "bob", "carol")
+    made = [await database.notify([bob.id], "post", alice.id) for _ in range(5)]
+    ids = [n.id for n in made if n is not None]
+
+    async def unread() -> int:
+        return (await database.notifications(bob.id, None, 100))[1]
+
+    await database.mark_read(bob.id, [ids[1], ids[3]])
+    assert await unread() == 3
+    await database.mark_read(bob.id, [ids[0]])
+    assert await unread() == 2
+    from_carol = await database.notify([bob.id], "message", carol.id, text="hi")
+    await database.notify([bob.id], "message", alice.id, text="hello")
+    await database.mark_conversation_read(bob.id, carol.id)  # carol's message only
+    assert await unread() == 3
+    listed, _ = await database.notifications(bob.id, None, 100)
+    assert [n.read for n in listed] == [False, True, False, True, False, True, True]
+    assert from_carol is not None and listed[1].id == from_carol.id
+    await database.mark_read(bob.id, [ids[2], ids[4]])
+    assert await unread() == 1
+    await database.mark_read(bob.id, None)
+    assert await unread() == 0
+    await database.notify([bob.id], "post", alice.id)
+    assert await unread() == 1
 
 
 async def test_ending_a_friendship_can_require_the_state_it_is_in(database: Database) -> None:

@@ -340,16 +340,16 @@ class SQLiteDatabase(Database):
         created: dt.datetime,
     ) -> int:
         def store(db: sqlite3.Connection) -> int:
-            number = _next(db, "notifications")
+            number = db.execute(
+                "INSERT INTO notification_events (kind, actor_id, post_id, text, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (kind, actor, post, text, created.isoformat()),
+            ).lastrowid
             db.executemany(
-                "INSERT INTO notifications (id, user_id, kind, actor_id, post_id, text, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (number, user, kind, actor, post, text, created.isoformat())
-                    for user in recipients
-                ],
+                "INSERT INTO notifications (user_id, id) VALUES (?, ?)",
+                [(user, number) for user in recipients],
             )
-            return int(number)
+            return int(number)  # type: ignore[arg-type]
 
         return await self._run(store)
 
@@ -357,33 +357,41 @@ class SQLiteDatabase(Database):
         self, user_id: str, before: str | None, limit: int
     ) -> tuple[list[Notification], int]:
         me = parse_id(user_id)
-        rows = await self._all(
-            # n.* would bring n.user_id (the recipient), hiding the actor's `user_id`.
-            "SELECT n.id, n.kind, n.post_id, n.text, n.created_at, n.read,"
-            f" {_USER} FROM notifications n JOIN users u ON u.id = n.actor_id"
-            " WHERE n.user_id = ? AND n.id < ? ORDER BY n.id DESC LIMIT ?",
-            (me, cursor_bound(before), limit),
-        )
-        unread = await self._one(
-            "SELECT count(*) FROM notifications WHERE user_id = ? AND read = 0", (me,)
-        )
-        return [_notification(row) for row in rows], int(unread[0])  # type: ignore[index]
+
+        def read(db: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
+            rows = db.execute(
+                "SELECT e.id, e.kind, e.post_id, e.text, e.created_at, n.read,"
+                f" {_USER} FROM notifications n JOIN notification_events e ON e.id = n.id"
+                " JOIN users u ON u.id = e.actor_id"
+                " WHERE n.user_id = ? AND n.id < ? ORDER BY n.id DESC LIMIT ?",
+                (me, cursor_bound(before), limit),
+            ).fetchall()
+            (unread,) = db.execute(
+                "SELECT count(*) FROM notifications WHERE user_id = ? AND id > ? AND read = 0",
+                (me, _read_through(db, me)),
+            ).fetchone()
+            return rows, int(unread)
+
+        rows, unread = await self._run(read)
+        return [_notification(row) for row in rows], unread
 
     async def mark_read(self, user_id: str, ids: Iterable[str] | None) -> None:
         me = parse_id(user_id)
-        if ids is None:
-            await self._run(
-                lambda db: db.execute(
-                    "UPDATE notifications SET read = 1 WHERE user_id = ? AND read = 0", (me,)
+
+        def mark(db: sqlite3.Connection) -> None:
+            if ids is None:
+                db.execute(
+                    "UPDATE notifications SET read = 1 WHERE user_id = ? AND id > ? AND read = 0",
+                    (me, _read_through(db, me)),
                 )
-            )
-            return
-        rows = [(me, parse_id(i)) for i in ids]
-        await self._run(
-            lambda db: db.executemany(
-                "UPDATE notifications SET read = 1 WHERE user_id = ? AND id = ?", rows
-            )
-        )
+            else:
+                db.executemany(
+                    "UPDATE notifications SET read = 1 WHERE user_id = ? AND id = ?",
+                    [(me, parse_id(i)) for i in ids],
+                )
+            _move_read_through(db, me)
+
+        await self._run(mark)
 
     # -- messages -------------------------------------------------------------------------
 
@@ -439,10 +447,12 @@ class SQLiteDatabase(Database):
                 (me, other, pair),
             )
             db.execute(
-                "UPDATE notifications SET read = 1"
-                " WHERE user_id = ? AND kind = 'message' AND actor_id = ? AND read = 0",
-                (me, other),
+                "UPDATE notifications SET read = 1 WHERE user_id = :me AND id > :through"
+                " AND read = 0 AND EXISTS (SELECT 1 FROM notification_events e"
+                " WHERE e.id = notifications.id AND e.kind = 'message' AND e.actor_id = :other)",
+                {"me": me, "other": other, "through": _read_through(db, me)},
             )
+            _move_read_through(db, me)
 
         await self._run(mark)
 
@@ -722,8 +732,29 @@ class SQLiteDatabase(Database):
         return await self._run(lambda db: db.execute(sql, params).fetchall())
 
 
+def _read_through(db: sqlite3.Connection, user: int | None) -> int:
+    """The user's notifications at or below this id are all read."""
+    row = db.execute(
+        "SELECT id FROM notifications_read_through WHERE user_id = ?", (user,)
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _move_read_through(db: sqlite3.Connection, user: int | None) -> None:
+    """After a marking: up to the oldest notification still unread, or to the newest."""
+    through = _read_through(db, user)
+    db.execute(
+        "INSERT INTO notifications_read_through (user_id, id) VALUES (:user, COALESCE("
+        " (SELECT MIN(id) - 1 FROM notifications WHERE user_id = :user AND id > :through"
+        "  AND read = 0),"
+        " (SELECT MAX(id) FROM notifications WHERE user_id = :user), 0))"
+        " ON CONFLICT (user_id) DO UPDATE SET id = excluded.id",
+        {"user": user, "through": through},
+    )
+
+
 def _next(db: sqlite3.Connection, counter: str) -> int:
-    """The next number of a counter: notification ids, the rooms' activity order."""
+    """The next number of a counter: the rooms' activity order."""
     return int(
         db.execute(
             "INSERT INTO counters (name, value) VALUES (?, 1)"
