@@ -31,6 +31,28 @@ async def test_many_pushes_arrive_in_the_order_they_were_made(start_app: StartAp
         await arrived(tab, "notification", [{"n": n} for n in range(PUSHES)])
 
 
+async def test_events_pushed_together_arrive_in_their_order_on_every_transport(
+    start_app: StartApp,
+) -> None:
+    """`push_all_to_users` (a post's `feed:post` and `notification`): one look-up per socket,
+    each event still its own packet, in order, over a WebSocket and over long-polling."""
+    running = await start_app()
+    alice = await running.login("alice")
+    seen: list[list[tuple[str, int]]] = []
+    for transport in ("websocket", "polling"):
+        tab = await running.socket(alice, transport)
+        seen.append([])
+        for name in ("feed:post", "notification"):
+            tab.on(name, lambda data, name=name, into=seen[-1]: into.append((name, data["n"])))
+    alice_id = await running.user_id("alice")
+    for n in range(3):
+        await running.app.sockets.push_all_to_users(
+            [alice_id], [("feed:post", {"n": n}), ("notification", {"n": n})]
+        )
+    expected = [(name, n) for n in range(3) for name in ("feed:post", "notification")]
+    await eventually(lambda: seen == [expected, expected])
+
+
 async def test_the_pusher_does_not_wait_for_the_delivery(start_app: StartApp) -> None:
     running = await start_app()
     alice = await running.login("alice")

@@ -30,7 +30,7 @@ from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.control import Control, Order
 from chatapp.realtime.deadlines import SessionDeadlines
-from chatapp.realtime.delivery import MEMBERSHIP, Deliveries, Push
+from chatapp.realtime.delivery import MEMBERSHIP, TOGETHER, Deliveries, Push
 from chatapp.realtime.presence import Presence
 from chatapp.times import iso_epoch
 from stores.base import SessionRecord, SessionStore
@@ -150,6 +150,13 @@ class UserSockets:
         rooms = sorted({user_room(u) for u in user_ids})
         if rooms:
             await self.deliveries.put(Push(event, data, rooms, skip_sid))
+
+    async def push_all_to_users(
+        self, user_ids: Iterable[str], events: list[tuple[str, Any]]
+    ) -> None:
+        """Several events to the same users, as one push: each socket is looked up once and
+        written them all, in order."""
+        await self.push_to_users(user_ids, TOGETHER, [list(event) for event in events])
 
     async def push_to_room(
         self, room_id: str, event: str, data: Any, *, skip_sid: str | None = None

@@ -112,13 +112,15 @@ class Social:
         if not created:
             return post, False
         friends = await self.db.friend_ids(author.id)
-        # Both stored first, then pushed back to back: each friend's socket is woken
-        # once for the two (chatapp.realtime.delivery), and the author is not kept waiting.
+        # Both stored first, then pushed as one: each friend's socket is found once and
+        # written the two together (chatapp.realtime.delivery), the author's other tabs
+        # the post alone.
         notification = await self.db.notify(friends, "post", author.id, post_id=post.id)
-        await self.sockets.push_to_users(
-            [*friends, author.id], "feed:post", post.public(), skip_sid=skip_sid
-        )
-        await self._push_notification(friends, notification)
+        await self.sockets.push_to_user(author.id, "feed:post", post.public(), skip_sid=skip_sid)
+        if notification is not None:
+            await self.sockets.push_all_to_users(
+                friends, [("feed:post", post.public()), ("notification", notification.public())]
+            )
         return post, True
 
     async def feed(self, viewer: User, before: str | None, limit: int) -> list[Post]:
