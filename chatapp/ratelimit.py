@@ -17,6 +17,8 @@ from chatapp.settings import LimitSettings
 
 
 class TokenBucket:
+    __slots__ = ("_tokens", "_updated", "burst", "rate")  # one per connected socket
+
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
         self.burst = burst

@@ -124,7 +124,13 @@ async def test_a_socket_leaves_exactly_its_own_rooms(start_app: StartApp) -> Non
     tabs = [await running.socket(await running.login("alice")) for _ in range(3)]
     sid = tabs[0].get_sid("/")
     user_id = await running.user_id("alice")
-    assert user_room(user_id) in manager.get_rooms(sid, "/") and sid in manager.get_rooms(sid, "/")
+    assert manager.get_rooms(sid, "/")[0] == sid and user_room(user_id) in manager.get_rooms(
+        sid, "/"
+    )
+    assert sid not in manager.rooms["/"]  # its own room is answered from the None room
+    assert list(manager.get_participants("/", sid)) == [(sid, manager.eio_sid_from_sid(sid, "/"))]
+    with pytest.raises(ValueError):
+        manager.basic_enter_room(stay.get_sid("/"), "/", sid)  # nobody enters another's
     for tab in tabs:
         await leave(tab)
     await eventually(lambda: {r: dict(m) for r, m in manager.rooms["/"].items()} == before)

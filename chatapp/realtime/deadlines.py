@@ -45,7 +45,7 @@ Warn = Callable[[str, SessionRecord], Awaitable[bool]]
 Expire = Callable[[str], Awaitable[None]]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Watch:
     expires_at: float
     #: The session as it was when its sockets were last warned.

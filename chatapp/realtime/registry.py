@@ -86,9 +86,9 @@ class Directory:
     memberships: Memberships = nobody
 
 
-@dataclass
+@dataclass(slots=True)
 class LocalSocket:
-    """What this process knows of one of its sockets."""
+    """What this process knows of one of its sockets (one per socket: slots)."""
 
     user_id: str
     session_id: str

@@ -1,11 +1,18 @@
-"""The rooms each socket is in, so that leaving costs what the socket joined, not every room.
+"""Rooms kept for what they are asked most: who is in one, and what one socket is in.
 
-python-socketio 5.x's `BaseManager.basic_disconnect` copies and scans every
-room of the namespace to find a socket's (and so does `get_rooms`): each
-disconnect cost O(all rooms), three per connected socket here (its own, its
-user's, its session's), which made 10,000 sockets leaving at once quadratic.
-`RoomIndex` keeps `socket -> its rooms` beside python-socketio's
-`rooms[namespace][room][sid]` and answers both from it.
+python-socketio 5.x keeps `rooms[namespace][room]` as a `bidict` (two dicts and
+an object) for every room, a socket's own sid room included, and finds a
+socket's rooms by scanning every room of the namespace (`basic_disconnect`,
+`get_rooms`): each disconnect cost O(all rooms), which made 10,000 sockets
+leaving at once quadratic, and an idle socket held three bidicts (its own, its
+user's, its session's), 1.2 kB. `RoomIndex` keeps the same shape with less:
+
+    rooms[namespace][None]   bidict sid <-> eio_sid of every socket (python-socketio's
+                             sid/eio_sid look-ups use it; unchanged)
+    rooms[namespace][room]   dict sid -> eio_sid, for the named rooms only
+    _rooms_of[namespace][sid]   the named rooms the socket is in, to leave them
+
+A socket's own sid room is not stored: it is answered from the None room.
 """
 
 from __future__ import annotations
@@ -19,25 +26,48 @@ import socketio
 class RoomIndex(socketio.AsyncManager):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: namespace -> sid -> the rooms it is in (None, its own sid room included).
-        self._rooms_of: dict[str, dict[str, set[Any]]] = {}
+        #: namespace -> sid -> the named rooms it is in (its sid room and None left out).
+        self._rooms_of: dict[str, dict[str, list[Any]]] = {}
 
     def basic_enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> None:
-        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
-        self._rooms_of.setdefault(namespace, {}).setdefault(sid, set()).add(room)
+        if room is None:
+            super().basic_enter_room(sid, namespace, None, eio_sid=eio_sid)
+            return
+        everyone = self.rooms.get(namespace, {}).get(None, {})
+        if sid not in everyone:
+            raise ValueError("sid is not connected to requested namespace")
+        if room == sid:
+            return  # its own room: answered from the None room
+        if room in everyone:
+            raise ValueError("cannot enter a sid room")
+        members = self.rooms[namespace].setdefault(room, {})
+        if sid not in members:
+            members[sid] = everyone[sid]
+            self._rooms_of.setdefault(namespace, {}).setdefault(sid, []).append(room)
 
     def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
-        super().basic_leave_room(sid, namespace, room)
-        rooms = self._rooms_of.get(namespace, {}).get(sid)
-        if rooms is not None:
-            rooms.discard(room)
-            if not rooms:
-                self._forget(sid, namespace)
+        if room is None:
+            super().basic_leave_room(sid, namespace, None)
+            return
+        rooms = self.rooms.get(namespace, {})
+        members = rooms.get(room)
+        if members is None or members.pop(sid, None) is None:
+            return
+        if not members:
+            del rooms[room]
+        sockets = self._rooms_of[namespace]
+        joined = sockets[sid]
+        joined.remove(room)
+        if not joined:
+            del sockets[sid]
+            if not sockets:
+                del self._rooms_of[namespace]
 
     def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
         """python-socketio's, with the socket's rooms looked up instead of searched for."""
         for room in list(self._rooms_of.get(namespace, {}).get(sid, ())):
             self.basic_leave_room(sid, namespace, room)
+        self.basic_leave_room(sid, namespace, None)
         self.callbacks.pop(sid, None)
         for pending in (self.pending_connect, self.pending_disconnect):
             waiting = pending.get(namespace)
@@ -54,21 +84,22 @@ class RoomIndex(socketio.AsyncManager):  # type: ignore[misc]
         if not rooms:
             return ()
         if isinstance(room, str) or not hasattr(room, "__len__"):
-            members = rooms.get(room)
-            return members._fwdm.copy().items() if members is not None else ()
+            return self._members(rooms, room).copy().items()
         found: dict[str, str] = {}
         for name in room:
-            members = rooms.get(name)
-            if members is not None:
-                found.update(members._fwdm)
+            found.update(self._members(rooms, name))
         return found.items()
 
     def get_rooms(self, sid: str, namespace: str) -> list[Any]:
-        rooms = self._rooms_of.get(namespace, {}).get(sid, ())
-        return [room for room in rooms if room is not None]
+        """The rooms the socket is in, its own sid room first (as python-socketio answers)."""
+        if sid not in self.rooms.get(namespace, {}).get(None, {}):
+            return []
+        return [sid, *self._rooms_of.get(namespace, {}).get(sid, ())]
 
-    def _forget(self, sid: str, namespace: str) -> None:
-        sockets = self._rooms_of[namespace]
-        del sockets[sid]
-        if not sockets:
-            del self._rooms_of[namespace]
+    @staticmethod
+    def _members(rooms: dict[Any, Any], room: Any) -> dict[str, str]:
+        members = rooms.get(room)
+        if members is not None:
+            return members if room is not None else members._fwdm  # type: ignore[no-any-return]
+        eio_sid = rooms[None].get(room) if room is not None and None in rooms else None
+        return {} if eio_sid is None else {room: eio_sid}
