@@ -4,7 +4,6 @@ socket's upgrade, stay python-engineio's."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import engineio
@@ -12,6 +11,7 @@ from engineio import packet as eio_packet
 from engineio.async_drivers.tornado import get_tornado_handler
 from tornado.iostream import IOStream
 
+from chatapp.transport.connection import Connection
 from chatapp.transport.frames import frame
 from chatapp.transport.handshake import ENVIRON_KEY, Handshake, accept_key
 from chatapp.transport.outbox import Outbox
@@ -58,9 +58,7 @@ def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
             stream.close()
             sid = server.generate_id()
             socket = WebSocketSocket(server, sid, outbox)
-            loop = asyncio.get_running_loop()
-            transport, _ = await loop.connect_accepted_socket(lambda: socket, connection)
-            transport.pause_reading()  # no message is read before the connect is through
+            transport = Connection(connection, socket)  # not read before the connect is through
             transport.write(
                 b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept.encode() + b"\r\n\r\n"

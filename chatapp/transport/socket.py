@@ -11,6 +11,7 @@ import engineio
 from engineio import packet as eio_packet
 
 from chatapp.transport import frames
+from chatapp.transport.connection import Connection
 from chatapp.transport.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,12 @@ MAX_PENDING_BYTES = 4 * 1024 * 1024
 MAX_WAITING_MESSAGES = 16
 
 
-class WebSocketSocket(asyncio.Protocol):
-    """What python-engineio's server holds in `sockets[sid]`, and the asyncio protocol of
-    its connection, from the moment the WebSocket handshake is answered.
+class WebSocketSocket:
+    """What python-engineio's server holds in `sockets[sid]`, and the protocol of its
+    connection, from the moment the WebSocket handshake is answered.
 
-    The connection is an asyncio transport of its own: bytes arrive in
-    `data_received` (no task waits for them), frames leave through the
+    The connection is read and written on the loop itself (`Connection`): bytes
+    arrive in `data_received` (no task waits for them), frames leave through the
     outbox, one `send()` per socket and pass of the loop. The heartbeat is
     the protocol's: a PING every `ping_interval`, and no PONG within
     `ping_timeout` closes the socket. A client's messages are handed to
@@ -61,7 +62,7 @@ class WebSocketSocket(asyncio.Protocol):
     def __init__(self, server: engineio.AsyncServer, sid: str, outbox: Outbox) -> None:
         self.server = server
         self.sid = sid
-        self.transport: asyncio.Transport | None = None
+        self.transport: Connection | None = None
         self.closing = False
         self.closed = False
         self._awaiting_pong = False
@@ -140,10 +141,9 @@ class WebSocketSocket(asyncio.Protocol):
         """Connected as far as Engine.IO goes: the heartbeat starts."""
         self._timer = asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
 
-    # -- the wire in (asyncio.Protocol) ------------------------------------------------------
+    # -- the wire in (Connection's Receiver) ------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+    def connection_made(self, transport: Connection) -> None:
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
