@@ -219,20 +219,21 @@ export const describe = (n) => `${n.actor.display_name} ${WHAT[n.kind] || n.kind
 /** Kinds that come in runs: several from one person read as one ("Ana sent you 3 messages"). */
 const MANY = {
   message: (count) => `sent you ${count} messages`,
-  room_message: (count) => `wrote ${count} messages in your rooms`,
+  room_message: (count) => `wrote ${count} messages in a room`,
 };
-/** The run a notification belongs to (its kind and who), or null for one that stands alone. */
-export const runOf = (n) => (MANY[n.kind] ? `${n.kind}:${n.actor.id}` : null);
+/** The run a notification belongs to (its kind, who, and the room), or null for one that
+ *  stands alone. */
+export const runOf = (n) => (MANY[n.kind] ? `${n.kind}:${n.actor.id}:${n.room_id ?? ""}` : null);
 /** `describe` for `count` notifications of one run. */
 export const describeMany = (n, count) =>
   (count > 1 && MANY[n.kind] ? `${n.actor.display_name} ${MANY[n.kind](count)}` : describe(n));
 /** A notification's quoted text, "…" where it is cut. */
 export const quoted = (n) => (n.text ? `: “${excerpt({ text: n.text })}”` : "");
 
-/** Where a notification leads: the post, the friends page, the conversation. */
+/** Where a notification leads: the post, the friends page, the conversation, the room. */
 export function linkOf(n) {
   if (n.kind === "message") return `/messages/${encodeURIComponent(n.actor.username)}`;
-  if (n.kind === "room_message") return "/rooms";
+  if (n.kind === "room_message") return n.room_id ? `/rooms/${encodeURIComponent(n.room_id)}` : "/rooms";
   if (n.post_id) return `/posts/${encodeURIComponent(n.post_id)}`;
   return "/friends";
 }

@@ -15,6 +15,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 from chatapp.social.models import User
 from tests.apps import Running
 from tests.browser import PASSWORD, befriend, person, snapshot
+from tests.helpers import eventually
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.browser
@@ -223,6 +224,36 @@ async def test_a_run_of_messages_is_one_toast_and_one_row_that_count_them(
         "Bob sent you 3 messages: “message 2”"
     )
     await expect(alice.locator("#unread")).to_be_hidden()  # the page shows them: all read
+
+
+async def test_room_messages_missed_are_one_row_per_person_and_room_leading_there(
+    chromium: Browser, site: Running
+) -> None:
+    """Alice away: bob's two messages in one room are one row "Bob wrote 2 messages in a
+    room" that opens that room, and his message in another room a row of its own."""
+    alice, bob = await pair(chromium, site)
+    alice_user, bob_user = await user(site, "alice"), await user(site, "bob")
+    trip = await site.app.rooms.create(bob_user, "Trip", ["alice"])
+    other = await site.app.rooms.create(bob_user, "Other", ["alice"])
+    await alice.close()  # no socket of alice's is open: the messages notify her
+
+    async def away() -> bool:
+        return not await site.app.sockets.is_online(alice_user.id)
+
+    await eventually(away)
+    for text in ("first", "second"):
+        await site.app.rooms.send(bob_user, trip.id, text)
+    await site.app.rooms.send(bob_user, other.id, "elsewhere")
+    page = await alice.context.new_page()
+    await page.goto("/notifications")
+    rows = page.locator("#notifications li")
+    await expect(rows.first).to_contain_text("Bob wrote in a room: “elsewhere”")
+    await expect(rows.nth(1)).to_contain_text("Bob wrote 2 messages in a room: “second”")
+    await expect(rows.nth(1).get_by_role("link")).to_have_attribute("href", f"/rooms/{trip.id}")
+    await rows.nth(1).get_by_role("link").click()
+    await expect(page).to_have_url(f"{site.url}/rooms/{trip.id}")
+    await expect(page.locator("h1")).to_contain_text("Trip")
+    assert bob
 
 
 async def test_sign_up_shows_every_fields_error_under_it_at_once(

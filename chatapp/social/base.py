@@ -12,8 +12,8 @@ friends, and by no one else.
 from __future__ import annotations
 
 import abc
-import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 from chatapp.social.ids import parse_id
@@ -146,6 +146,7 @@ class Database(abc.ABC):
         *,
         post_id: str | None = None,
         text: str | None = None,
+        room_id: str | None = None,
     ) -> Notification | None:
         """Store one notification for each user, in one write, and return it.
 
@@ -156,23 +157,12 @@ class Database(abc.ABC):
         actor = await self.user(actor_id)
         if not recipients or actor is None:
             return None
-        created = now()
-        number = await self._store_notification(
-            recipients, kind, parse_id(actor_id), parse_id(post_id), text, created
-        )
-        return Notification(str(number), kind, actor, created, False, post_id, text)
+        made = Notification("", kind, actor, now(), False, post_id, text, room_id)
+        return replace(made, id=str(await self._store_notification(recipients, made)))
 
     @abc.abstractmethod
-    async def _store_notification(
-        self,
-        recipients: list[int | None],
-        kind: str,
-        actor: int | None,
-        post: int | None,
-        text: str | None,
-        created: dt.datetime,
-    ) -> int:
-        """Store a copy for each recipient under one new id; the id."""
+    async def _store_notification(self, recipients: list[int | None], made: Notification) -> int:
+        """Store `made` (all but its id) for each recipient under one new id; the id."""
 
     @abc.abstractmethod
     async def notifications(

@@ -109,6 +109,8 @@ class Notification:
     read: bool
     post_id: str | None = None
     text: str | None = None
+    #: The room a `room_message` was written in.
+    room_id: str | None = None
 
     def public(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -122,6 +124,8 @@ class Notification:
             shown["post_id"] = self.post_id
         if self.text is not None:
             shown["text"] = self.text
+        if self.room_id is not None:
+            shown["room_id"] = self.room_id
         return shown
 
 

@@ -312,15 +312,7 @@ class MongoDatabase(Database):
 
     # -- notifications ----------------------------------------------------------------------
 
-    async def _store_notification(
-        self,
-        recipients: list[int | None],
-        kind: str,
-        actor: int | None,
-        post: int | None,
-        text: str | None,
-        created: dt.datetime,
-    ) -> int:
+    async def _store_notification(self, recipients: list[int | None], made: Notification) -> int:
         with unavailable_on_network_errors():
             number = await self._next("notifications")
             await self.db.notifications.insert_many(
@@ -328,11 +320,12 @@ class MongoDatabase(Database):
                     {
                         "id": number,
                         "user_id": user,
-                        "kind": kind,
-                        "actor_id": actor,
-                        "post_id": post,
-                        "text": text,
-                        "created_at": created,
+                        "kind": made.kind,
+                        "actor_id": parse_id(made.actor.id),
+                        "post_id": parse_id(made.post_id),
+                        "text": made.text,
+                        "room_id": parse_id(made.room_id),
+                        "created_at": made.created_at,
                         "read": False,
                     }
                     for user in recipients
@@ -364,6 +357,7 @@ class MongoDatabase(Database):
                 doc["read"],
                 None if doc["post_id"] is None else str(doc["post_id"]),
                 doc["text"],
+                None if doc.get("room_id") is None else str(doc["room_id"]),
             )
             for doc in docs
         ], unread

@@ -330,20 +330,19 @@ class SQLiteDatabase(Database):
 
     # -- notifications ----------------------------------------------------------------------
 
-    async def _store_notification(
-        self,
-        recipients: list[int | None],
-        kind: str,
-        actor: int | None,
-        post: int | None,
-        text: str | None,
-        created: dt.datetime,
-    ) -> int:
+    async def _store_notification(self, recipients: list[int | None], made: Notification) -> int:
         def store(db: sqlite3.Connection) -> int:
             number = db.execute(
-                "INSERT INTO notification_events (kind, actor_id, post_id, text, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (kind, actor, post, text, created.isoformat()),
+                "INSERT INTO notification_events"
+                " (kind, actor_id, post_id, text, room_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    made.kind,
+                    parse_id(made.actor.id),
+                    parse_id(made.post_id),
+                    made.text,
+                    parse_id(made.room_id),
+                    made.created_at.isoformat(),
+                ),
             ).lastrowid
             db.executemany(
                 "INSERT INTO notifications (user_id, id) VALUES (?, ?)",
@@ -360,7 +359,7 @@ class SQLiteDatabase(Database):
 
         def read(db: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
             rows = db.execute(
-                "SELECT e.id, e.kind, e.post_id, e.text, e.created_at, n.read,"
+                "SELECT e.id, e.kind, e.post_id, e.text, e.room_id, e.created_at, n.read,"
                 f" {_USER} FROM notifications n JOIN notification_events e ON e.id = n.id"
                 " JOIN users u ON u.id = e.actor_id"
                 " WHERE n.user_id = ? AND n.id < ? ORDER BY n.id DESC LIMIT ?",
@@ -809,4 +808,5 @@ def _notification(row: sqlite3.Row) -> Notification:
         bool(row["read"]),
         None if row["post_id"] is None else str(row["post_id"]),
         row["text"],
+        None if row["room_id"] is None else str(row["room_id"]),
     )

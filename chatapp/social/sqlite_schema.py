@@ -125,6 +125,7 @@ MIGRATIONS = [
         actor_id INTEGER NOT NULL REFERENCES users(id),
         post_id INTEGER,
         text TEXT,
+        room_id INTEGER,
         created_at TEXT NOT NULL
     );
     INSERT INTO notification_events (id, kind, actor_id, post_id, text, created_at)
