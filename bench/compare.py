@@ -165,9 +165,11 @@ class Run:
             time.process_time(),
             time.perf_counter(),
         )
+        profilers = self.profilers(event.replace(":", "-"))
         await asyncio.gather(*(loop(s, i) for i, s in enumerate(sockets)))
         wall = time.perf_counter() - started
         server_cpu = self.target.cpu_seconds() - server_cpu
+        self.stop(profilers)
         return {
             "acks/s": len(latencies) / wall,
             "p99 ms": percentile(latencies, 99) * 1000,
@@ -226,9 +228,7 @@ class Run:
             cpu += self.target.cpu_seconds() - cpu_before
             loop_cpu += self.target.cpu_seconds(main_thread_only=True) - loop_cpu_before
         client_cpu = (time.process_time() - client_cpu) / (time.perf_counter() - started)
-        for profiler in profilers:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=60)
+        self.stop(profilers)
         await asyncio.gather(*(s.close() for s in sockets))
         return {
             f"post to {len(friends)} friends": {
@@ -292,6 +292,12 @@ class Run:
                 "server CPU µs/recipient": cpu / len(lasts) / len(members) * 1e6,
             }
         }
+
+    @staticmethod
+    def stop(profilers: list[subprocess.Popen[bytes]]) -> None:
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
 
     def profilers(self, scenario: str) -> list[subprocess.Popen[bytes]]:
         """py-spy sampling a Python target while it holds the GIL (`--profile DIR`): a
@@ -498,7 +504,9 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="default: bench/results/compare-<time>.json")
     parser.add_argument(
-        "--profile", type=Path, help="py-spy the fan-out: DIR/fanout-<target>.svg and .txt"
+        "--profile",
+        type=Path,
+        help="py-spy the fan-outs and socket events: DIR/<scenario>-<target>.svg and .txt",
     )
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--show", type=Path, help="print the table of an earlier run's JSON")

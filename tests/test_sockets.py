@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import aiohttp
@@ -426,7 +427,6 @@ MALFORMED_FRAMES: list[list[str | bytes]] = [
 ]
 #: Frames engine.io accepts (a "4" message) that Socket.IO cannot take apart.
 SOCKETIO_FRAMES = [
-    "421[]",
     '42["prefs:set",' + "[" * 100_000 + "]" * 100_000 + "]",
     '42["prefs:set"',
     "42not json",
@@ -513,6 +513,54 @@ async def test_a_malformed_socketio_frame_costs_its_connection_and_one_line(
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert (await call(bystander, "session:get"))["ok"] is True
     await leave(bystander)
+
+
+async def test_an_event_without_a_name_is_refused_and_the_socket_stays(
+    start_app: StartApp,
+) -> None:
+    """`421[]` (an event asking for an ack, with no name): python-socketio's own handling
+    raised on it; now an `unknown_event` ack on both transports, and the socket goes on."""
+    running = await start_app()
+    browser = await running.login("alice")
+    url, headers = engine_io_url(running), cookie_header(browser)
+    async with aiohttp.ClientSession(headers=headers) as http:
+
+        async def over_websocket(sent: str) -> list[str]:
+            await raw.send_str(sent)
+            while True:  # past pings and pushed events
+                got = (await asyncio.wait_for(raw.receive(), timeout=5)).data
+                if got[:2] in ("40", "43"):
+                    break
+            return [got]
+
+        async def over_polling(sent: str) -> list[str]:
+            async with http.post(polling, data=sent) as answered:
+                assert answered.status == 200
+            packets: list[str] = []
+            while not any(p[:2] in ("40", "43") for p in packets):  # past pushed events
+                async with http.get(polling) as received:
+                    packets += (await received.text()).split("\x1e")
+            return packets
+
+        async with http.ws_connect(url) as raw:
+            await asyncio.wait_for(raw.receive(), timeout=5)  # engine.io's open packet
+            await ask_nameless_then_session(over_websocket)
+        polling = running.url + "/socket.io/?EIO=4&transport=polling"
+        async with http.get(polling) as opened:
+            polling += "&sid=" + json.loads((await opened.text())[1:])["sid"]
+        await ask_nameless_then_session(over_polling)
+
+
+async def ask_nameless_then_session(exchange: Callable[[str], Awaitable[list[str]]]) -> None:
+    assert any(p.startswith("40") for p in await exchange("40"))
+    (refused,) = [json.loads(p[3:]) for p in await exchange("421[]") if p.startswith("431")]
+    assert refused == [
+        {"ok": False, "error": {"code": "unknown_event", "message": "unknown event"}}
+    ]
+    (answered,) = [
+        json.loads(p[3:]) for p in await exchange('422["session:get"]') if p[:3] == "432"
+    ]
+    assert answered[0]["ok"] is True
 
 
 async def test_a_shutdown_closes_transports_so_that_clients_come_back(

@@ -268,6 +268,27 @@ async def test_pushes_made_together_reach_the_socket_in_order(running: Running) 
     await leave(client)
 
 
+async def test_a_sockets_events_are_handled_one_after_the_other_in_the_order_sent(
+    running: Running,
+) -> None:
+    """No task per event on the own path: twenty `prefs:set` sent at once are answered in
+    the order sent, and the session keeps the last one."""
+    themes = ["dark" if n % 2 else "light" for n in range(20)]
+    async with raw_socket(running, await running.login("alice")) as raw:
+        for n, theme in enumerate(themes):
+            await raw.send_str(f'42{n}["prefs:set",{{"theme":"{theme}"}}]')
+        await raw.send_str('4220["session:get"]')
+        acks: list[tuple[int, Any]] = []
+        while len(acks) < len(themes) + 1:
+            text = (await asyncio.wait_for(raw.receive(), timeout=5)).data
+            if text.startswith("43"):
+                bracket = text.index("[")
+                acks.append((int(text[2:bracket]), json.loads(text[bracket:])[0]))
+    assert [n for n, _ in acks] == list(range(len(themes) + 1))
+    assert [ack["prefs"]["theme"] for _, ack in acks[:-1]] == themes
+    assert acks[-1][1]["prefs"]["theme"] == themes[-1]
+
+
 async def test_what_was_written_leaves_before_the_socket_closes(running: Running) -> None:
     """An event and the disconnect in the same pass: the event, socket.io's DISCONNECT and
     Engine.IO's CLOSE all reach the client before its connection ends."""

@@ -30,6 +30,7 @@ from chatapp.realtime.presence import LocalPresence, RedisPresence
 from chatapp.realtime.registry import Directory, UserSockets
 from chatapp.settings import Settings
 from chatapp.transport import handshake_of
+from chatapp.transport.socket import WebSocketSocket
 from stores.base import SessionStore
 
 
@@ -112,6 +113,22 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
             self.connections_from[address] -= 1
             if self.connections_from[address] <= 0:
                 del self.connections_from[address]
+
+    async def _handle_event(self, eio_sid: str, namespace: str, id: Any, data: Any) -> None:
+        """An event of a socket on chatapp's own WebSocket runs in the task that hands that
+        socket's messages over one at a time (chatapp.transport), not in a task of its own:
+        its events are handled in the order sent, one after the other, and a client far
+        ahead is not read from. Polling sockets keep python-socketio's task per event; an
+        event without a name (`421[]`, on which python-socketio's own raises) is refused
+        with an `unknown_event` ack on either."""
+        own = isinstance(self.eio.sockets.get(eio_sid), WebSocketSocket)
+        if not own and data:
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        namespace = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if self.manager.is_connected(sid, namespace):
+            await self._handle_event_internal(self, sid, eio_sid, data, namespace, id)
 
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: Any, namespace: str, id: Any
