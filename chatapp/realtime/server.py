@@ -63,7 +63,7 @@ RESERVED_EVENTS = frozenset(
 
 
 class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server with five dispatch rules it lacks.
+    """python-socketio's server with the dispatch rules it lacks.
 
     - A client event with a reserved name (`disconnect`, `connect`, ...) is
       refused with an `unknown_event` ack. python-socketio dispatches client
@@ -75,7 +75,10 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
     - `on_connected(sid)` runs once a connect has completed (python-socketio
       marks a socket connected only after its connect handler returns; until
       then it cannot be disconnected).
-    - A frame it cannot decode ends its connection with one log line.
+    - A frame it cannot decode ends its connection with one log line; an event
+      with no name is refused with an `unknown_event` ack.
+    - A socket on chatapp's own WebSocket has its events handled one after the
+      other, in the task that hands its messages over (no task per event).
     - A refused connect closes its Engine.IO connection: python-socketio keeps it
       open for another namespace, and a client that never asks holds server
       memory until it leaves. Open connections are counted per client address,
@@ -84,11 +87,11 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
       with `poll_with_timeout` (below), a fifth less CPU in a large fan-out
       (WebSocket sockets have no queue: chatapp.transport).
 
-    These override five methods of python-socketio 5.x's AsyncServer
-    (`_handle_event_internal`, `_handle_connect`, `_handle_eio_message`,
-    `_handle_eio_connect`, `_handle_eio_disconnect`) and, per socket,
-    python-engineio's `AsyncSocket.poll`; tests/test_sockets.py and
-    tests/test_delivery.py pin them.
+    These override six methods of python-socketio 5.x's AsyncServer
+    (`_handle_event`, `_handle_event_internal`, `_handle_connect`,
+    `_handle_eio_message`, `_handle_eio_connect`, `_handle_eio_disconnect`) and,
+    per socket, python-engineio's `AsyncSocket.poll`; tests/test_sockets.py,
+    tests/test_transport.py and tests/test_delivery.py pin them.
     """
 
     #: Set by whoever owns the sockets (build_realtime: the registry).

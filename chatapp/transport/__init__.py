@@ -9,14 +9,18 @@ request and frame-reading coroutines (docs/PERFORMANCE.md).
 Here a socket that opens on a WebSocket (`transport=websocket` with no `sid`,
 what socket.io-client does first) is answered by chatapp (`handler.py`: the
 checks Tornado's WebSocketHandler makes, then the 101) and its connection
-leaves Tornado: the socket (`socket.py`, `WebSocketSocket`) is the asyncio
-protocol of the connection. Bytes arrive in a callback and are taken apart by
+leaves Tornado: the socket (`socket.py`, `WebSocketSocket`) is the protocol of
+the connection, which is read and written on the loop itself (`connection.py`:
+no asyncio transport, 1.1 kB an idle socket). Bytes arrive in a callback and are
+taken apart by
 `frames.FrameReader` (no task waits for them); a packet is one frame, and a
 room's packet is encoded once and the same bytes written to every recipient
 (`chatapp.realtime.delivery.DirectEmit`); what a socket is written in one
 pass of the loop leaves in one `send()` (`outbox.py`); heartbeats are one
 loop timer per socket; a reader that falls `MAX_PENDING_BYTES` behind is cut
-off. The socket keeps of its request only a `Handshake` (address, cookies).
+off. A socket's events are handled in the task that hands its messages over,
+one after the other (`chatapp.realtime.server.ChatServer._handle_event`). The
+socket keeps of its request only a `Handshake` (address, cookies).
 permessage-deflate is declined, as before (docs/PERFORMANCE.md says why).
 
 Long-polling, a polling connection that upgrades to a WebSocket, and a
