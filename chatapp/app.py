@@ -39,12 +39,12 @@ from chatapp.ratelimit import LogOnce, WriteLimits
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.registry import Directory
 from chatapp.realtime.server import build_realtime
+from chatapp.services.rooms import Rooms
+from chatapp.services.social import Social
 from chatapp.sessions.cookie_secret import check_previous_secrets, resolve_cookie_secret
 from chatapp.sessions.cookies import SessionCookies
 from chatapp.sessions.logins import Logins
 from chatapp.settings import Settings
-from chatapp.social.rooms import Rooms
-from chatapp.social.service import Social
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
 

@@ -19,8 +19,8 @@ import logging
 
 from chatapp.accounts.service import Accounts
 from chatapp.errors import ChatappError
-from chatapp.social.rooms import Rooms
-from chatapp.social.service import Social
+from chatapp.services.rooms import Rooms
+from chatapp.services.social import Social
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from chatapp.errors import ApiError
 from chatapp.realtime.registry import UserSockets
 from chatapp.schemas import MAX_ROOM_MEMBERS
+from chatapp.services.social import check_author
 from chatapp.social.base import Database
 from chatapp.social.models import Room, RoomMessage, RoomSummary, User
-from chatapp.social.service import check_author
 
 #: `room:typing` goes out at most this often per user and room (seconds).
 TYPING_EVERY = 3.0
