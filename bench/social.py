@@ -29,7 +29,7 @@ import socketio
 from tornado.httpclient import AsyncHTTPClient
 
 from bench.compare import percentile
-from bench.targets import build_targets
+from bench.targets import FAST_HASHES, build_targets
 from chatapp.sessions.cookies import COOKIE_NAME
 from tests.client import Browser
 from tests.processes import AppProcess
@@ -159,7 +159,7 @@ async def main(args: argparse.Namespace) -> None:
             for name, database in backends.items():
                 settings = (
                     f"[session]\nstore = memory\n[database]\nurl = {database}\n"
-                    "[accounts]\nbcrypt_cost = 4\n[socketio]\nevents_per_second = 1000\n"
+                    "[accounts]\n" + FAST_HASHES + "\n[socketio]\nevents_per_second = 1000\n"
                     # one author posts back to back, friends are made in bulk: no budgets
                     "[limits]\nposts_per_minute = 100000\nfriend_actions_per_minute = 100000\n"
                 )

@@ -17,7 +17,7 @@ from tornado import httputil
 from tornado.ioloop import PeriodicCallback
 from tornado.log import access_log
 
-from chatapp.accounts.passwords import Passwords
+from chatapp.accounts.passwords import build_passwords
 from chatapp.accounts.redis_throttle import RedisThrottle
 from chatapp.accounts.service import Accounts
 from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
@@ -95,9 +95,7 @@ class ChatApp(tornado.web.Application):
         self.sio = self.sockets.sio
         self.accounts = Accounts(
             self.db,
-            passwords=Passwords(
-                config.accounts.bcrypt_cost, max_waiting=config.accounts.max_waiting_hashes
-            ),
+            passwords=build_passwords(config.accounts),
             users=users,
             throttle=build_login_throttle(config),
         )

@@ -110,7 +110,8 @@ message_queue = {redis_url}
 [database]
 url = sqlite:///{directory / "chatapp.sqlite3"}
 [accounts]
-bcrypt_cost = 4
+argon2_time_cost = 1
+argon2_memory_kib = 64
 """
         self.running: list[AppProcess] = []
         for index in range(count):

@@ -13,6 +13,7 @@ from typing import Any
 import bcrypt
 import pytest
 
+from chatapp.accounts.passwords import Passwords
 from chatapp.sessions.cookies import COOKIE_NAME
 from tests.apps import PASSWORD, Running, ServeApp, app_settings, leave
 from tests.client import Browser, body
@@ -136,15 +137,26 @@ async def test_long_passwords_count_in_full(running: Running) -> None:
     assert (await running.browser().request("POST", "/api/login", prefix)).code == 401
 
 
-async def test_a_hash_of_the_old_scheme_verifies_and_is_replaced(running: Running) -> None:
-    legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
-    user = await running.app.db.create_user("elder", "Elder", legacy)
-    credentials = {"username": "elder", "password": PASSWORD}
-    assert (await running.browser().request("POST", "/api/login", credentials)).code == 200
-    account = await running.app.db.account("elder")
-    assert account is not None and account.user == user
-    assert account.password_hash.startswith("bcrypt-sha256$")  # upgraded on login
-    assert (await running.browser().request("POST", "/api/login", credentials)).code == 200
+async def test_bcrypt_hashes_verify_and_are_replaced_by_argon2id_at_login(
+    running: Running,
+) -> None:
+    """Both bcrypt kinds stored before argon2id (plain, and over an HMAC-SHA256 pre-hash)."""
+    plain = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    as_bcrypt = Passwords("bcrypt", bcrypt_cost=4, max_waiting=1, threads=1)
+    try:
+        condensed = await as_bcrypt.hash(PASSWORD)
+    finally:
+        as_bcrypt.close()
+    for username, stored in (("elder", plain), ("older", condensed)):
+        user = await running.app.db.create_user(username, "Elder", stored)
+        credentials = {"username": username, "password": PASSWORD}
+        wrong = {"username": username, "password": PASSWORD + "!"}
+        assert (await running.browser().request("POST", "/api/login", wrong)).code == 401
+        assert (await running.browser().request("POST", "/api/login", credentials)).code == 200
+        account = await running.app.db.account(username)
+        assert account is not None and account.user == user
+        assert account.password_hash.startswith("$argon2id$")  # replaced at the login
+        assert (await running.browser().request("POST", "/api/login", credentials)).code == 200
 
 
 async def test_a_throttled_login_is_refused_right_or_wrong_without_checking_it(

@@ -1,4 +1,4 @@
-"""Login attempts as an attacker sees them: one bcrypt check each, one answer, one log line.
+"""Login attempts as an attacker sees them: one password check each, one answer, one log line.
 
 The contract's login row (throttling) is tested in test_api; here what a
 failed attempt reveals: nothing that tells an unknown user from a wrong
@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-import bcrypt
+import argon2
 import pytest
 from tornado.httpclient import HTTPResponse
 
@@ -34,18 +34,18 @@ async def running(serve_app: ServeApp) -> Running:
 
 
 @pytest.fixture
-def bcrypt_checks(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The hashes bcrypt was asked to check, in order (the real bcrypt still runs)."""
-    checked: list[bytes] = []
+def hash_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stored hashes a login was checked against, in order (the real check still runs)."""
+    checked: list[str] = []
     lock = threading.Lock()
-    real: Callable[[bytes, bytes], bool] = bcrypt.checkpw
+    real: Callable[[argon2.PasswordHasher, str, str], bool] = argon2.PasswordHasher.verify
 
-    def counting(password: bytes, hashed: bytes) -> bool:
+    def counting(hasher: argon2.PasswordHasher, stored: str, password: str) -> bool:
         with lock:
-            checked.append(hashed)
-        return real(password, hashed)
+            checked.append(stored)
+        return real(hasher, stored, password)
 
-    monkeypatch.setattr(bcrypt, "checkpw", counting)
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
     return checked
 
 
@@ -60,19 +60,20 @@ async def attempt(browser: Browser, username: str, password: str) -> HTTPRespons
 
 
 async def test_unknown_user_and_wrong_password_cost_one_check_and_answer_alike(
-    running: Running, bcrypt_checks: list[bytes]
+    running: Running, hash_checks: list[str]
 ) -> None:
     alice = unique("alice")
     await running.member(alice)
-    answers = []
+    answers, settings = [], []
     for username in (f"{alice}x", alice, f"{alice}y", alice):  # unknown first: nothing cached
         browser = running.browser()
         await browser.request("GET", "/api/session")  # the XSRF cookie, set alike for both
-        bcrypt_checks.clear()
+        hash_checks.clear()
         response = await attempt(browser, username, "wrong-password")
-        assert len(bcrypt_checks) == 1, username
-        assert bcrypt_checks[0].count(b"$") == 3  # a well-formed hash, at the same cost
+        assert len(hash_checks) == 1, username
+        settings.append(hash_checks[0].split("$")[1:4])  # argon2id, v=19, m=..,t=..,p=..
         answers.append(answer(response))
+    assert settings[0][0] == "argon2id" and all(s == settings[0] for s in settings)
     assert answers[0][0] == 401
     assert answers[0] == answers[1] == answers[2] == answers[3]
 

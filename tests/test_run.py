@@ -18,6 +18,9 @@ from tests.client import Browser, body
 from tests.processes import ROOT, AppProcess
 from tests.servers import RedisServer, free_port
 
+#: argon2id at its cheapest: these tests are about start-up and seeding, not hashing.
+FAST_HASHES = "[accounts]\nargon2_time_cost = 1\nargon2_memory_kib = 64\n"
+
 
 def run_failing(
     tmp_path: Path, settings_text: str, *args: str, env: dict[str, str] | None = None
@@ -181,7 +184,7 @@ async def test_healthz_says_503_while_the_store_is_down_and_200_when_back(
 
 async def test_the_demo_logins_work_and_seeding_twice_changes_nothing(tmp_path: Path) -> None:
     for _ in range(2):
-        app = AppProcess(tmp_path, "[accounts]\nbcrypt_cost = 4\n", "--demo")
+        app = AppProcess(tmp_path, FAST_HASHES, "--demo")
         try:
             url = app.wait_listening()
             browser = Browser(url)
@@ -208,18 +211,18 @@ async def test_the_demo_logins_work_and_seeding_twice_changes_nothing(tmp_path: 
 
 
 async def test_a_demo_username_taken_by_a_real_account_creates_nothing(tmp_path: Path) -> None:
-    app = AppProcess(tmp_path, "[accounts]\nbcrypt_cost = 4\n")
+    app = AppProcess(tmp_path, FAST_HASHES)
     try:
         browser = Browser(app.wait_listening())
         signup = {"username": "bob", "password": "a real password"}
         assert (await browser.request("POST", "/api/signup", signup)).code == 201
     finally:
         app.stop()
-    demo = AppProcess(tmp_path, "[accounts]\nbcrypt_cost = 4\n", "--demo")
+    demo = AppProcess(tmp_path, FAST_HASHES, "--demo")
     assert demo.process.wait(timeout=20) == 2
     (line,) = demo.stderr().splitlines()
     assert "'bob'" in line and "no demo data was created" in line
-    app = AppProcess(tmp_path, "[accounts]\nbcrypt_cost = 4\n")
+    app = AppProcess(tmp_path, FAST_HASHES)
     try:
         browser = Browser(app.wait_listening())
         assert (await browser.request("POST", "/api/login", signup)).code == 200

@@ -1,16 +1,18 @@
-"""Password hashes: bcrypt over an HMAC-SHA256 pre-hash, so every character counts.
+"""Password hashes: argon2id for new ones (argon2-cffi), bcrypt ones still verified.
 
-bcrypt reads at most 72 bytes (bcrypt 5 refuses more), which a 64-character
-password of `é` exceeds. So a password is first condensed with HMAC-SHA256,
-keyed with the bcrypt salt of its own hash (a leaked hash then gives no
-unsalted SHA-256 to match elsewhere, as passlib's bcrypt_sha256 v2 does), and
-base64-encoded (44 bytes, no NUL) before bcrypt:
+New hashes are argon2id through argon2-cffi's `PasswordHasher` (the PHC
+string carries its parameters and salt; no length limit, every character
+counts). Hashes stored before it still verify and are replaced at the next
+successful login, as is an argon2id hash made with other parameters:
 
-    v2  "bcrypt-sha256$" + bcrypt(base64(HMAC-SHA256(key=salt, password)))
-    v1  bcrypt(password), at most 72 bytes: hashes stored before this scheme
+    argon2  "$argon2id$v=19$m=...,t=...,p=...$salt$hash"
+    v2      "bcrypt-sha256$" + bcrypt(base64(HMAC-SHA256(key=salt, password)))
+    v1      bcrypt(password), at most 72 bytes
 
-Both verify; a v1 hash is replaced by a v2 one at the next successful login.
-bcrypt runs off the event loop, on threads that yield it the core (`Passwords`).
+(v2 condensed a password with HMAC-SHA256 keyed by its own bcrypt salt, since
+bcrypt reads at most 72 bytes.) `[accounts] password_hash = bcrypt` keeps
+making v2 hashes, at `bcrypt_cost`. Hashing runs off the event loop, on
+threads that yield it the core (`Passwords`).
 """
 
 from __future__ import annotations
@@ -21,21 +23,27 @@ import contextlib
 import hashlib
 import hmac
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
+import argon2
 import bcrypt
 
 from chatapp.errors import ApiError
+from chatapp.settings import AccountsSettings
 
 T = TypeVar("T")
 
+ARGON2 = "$argon2id$"
 V2 = "bcrypt-sha256$"
-#: bcrypt threads' niceness: CPU weight 110 against the IOLoop's 1024 (Linux CFS).
+#: Hashing threads' niceness: CPU weight 110 against the IOLoop's 1024 (Linux CFS).
 NICENESS = 10
 _SALT_LENGTH = 29  # "$2b$12$" and 22 characters of salt, the start of a bcrypt hash
+
+Scheme = Literal["argon2id", "bcrypt"]
 
 
 def _condensed(password: str, salt: bytes) -> bytes:
@@ -44,37 +52,56 @@ def _condensed(password: str, salt: bytes) -> bytes:
 
 
 class Passwords:
-    """bcrypt at one cost, on threads that leave the IOLoop its core.
+    """Hashing at one setting, on threads that leave the IOLoop its core.
 
-    asyncio's default executor runs up to (cores + 4) bcrypt calls at once, each
-    a runnable thread as deserving of a core as the IOLoop's: 50 logins at
-    once at cost 12 held every socket and request of the process for 0.7 s
-    at a time (bench/compare.py, scenario logins). So bcrypt gets threads of
+    asyncio's default executor runs up to (cores + 4) hashes at once, each a
+    runnable thread as deserving of a core as the IOLoop's: 50 logins at once
+    (bcrypt, cost 12) held every socket and request of the process for 0.7 s
+    at a time (bench/compare.py, scenario logins). So hashing gets threads of
     its own, one per core the process may use, at a lower priority (nice 10,
     Linux's per-thread niceness): on a core the IOLoop wants, the scheduler
-    gives bcrypt about a tenth of it, so requests and sockets keep moving and
-    logins still finish; on an idle core bcrypt has it all. Work waiting for
-    a thread is bounded (`max_waiting`): past it a login or sign-up is
-    refused at once with 503 `busy` and Retry-After, instead of waiting.
+    gives them about a tenth of it, so requests and sockets keep moving and
+    logins still finish; on an idle core they have it all. Work waiting for a
+    thread is bounded (`max_waiting`): past it a login or sign-up is refused
+    at once with 503 `busy` and Retry-After, instead of waiting.
     """
 
-    def __init__(self, cost: int, *, max_waiting: int, threads: int | None = None) -> None:
-        self.cost = cost
+    def __init__(
+        self,
+        scheme: Scheme = "argon2id",
+        *,
+        argon2_hasher: argon2.PasswordHasher | None = None,
+        bcrypt_cost: int = 12,
+        max_waiting: int,
+        threads: int | None = None,
+    ) -> None:
+        self.scheme = scheme
+        self.argon2 = argon2_hasher or argon2.PasswordHasher()
+        self.bcrypt_cost = bcrypt_cost
         self.max_waiting = max_waiting
         self.threads = threads or len(os.sched_getaffinity(0))
         self._executor = ThreadPoolExecutor(
-            self.threads, thread_name_prefix="bcrypt", initializer=_lowest_priority
+            self.threads, thread_name_prefix="hashing", initializer=_lowest_priority
         )
         self._waiting = 0
 
     async def hash(self, password: str) -> str:
-        salt = bcrypt.gensalt(self.cost)
+        if self.scheme == "argon2id":
+            return await self._run(self.argon2.hash, password)
+        salt = bcrypt.gensalt(self.bcrypt_cost)
         hashed: bytes = await self._run(bcrypt.hashpw, _condensed(password, salt), salt)
         return V2 + hashed.decode()
 
     async def check(self, password: str, stored: str) -> bool:
-        """True if `password` is the one `stored` was made from (either version); a
-        stored value that is no bcrypt hash at all matches nothing."""
+        """True if `password` is the one `stored` was made from (any of the three kinds);
+        a stored value that is no hash at all matches nothing."""
+        if stored.startswith("$argon2"):
+            try:
+                return await self._run(self.argon2.verify, stored, password)
+            except argon2.exceptions.VerificationError:  # a mismatch
+                return False
+            except argon2.exceptions.InvalidHashError:
+                return False
         if stored.startswith(V2):
             hashed = stored.removeprefix(V2).encode()
             candidate = _condensed(password, hashed[:_SALT_LENGTH])
@@ -88,15 +115,23 @@ class Passwords:
             return False
         return matches
 
+    def needs_rehash(self, stored: str) -> bool:
+        """A hash of another kind or setting than new ones get: replaced at the next login."""
+        if self.scheme == "bcrypt":
+            return not stored.startswith(f"{V2}$2b${self.bcrypt_cost:02d}$")
+        return not stored.startswith(ARGON2) or self.argon2.check_needs_rehash(stored)
+
     def unmatchable(self) -> str:
-        """A well-formed hash at this cost that no password matches: checking a login
-        of an unknown user against it costs one bcrypt check, as a wrong password does."""
-        return V2 + (bcrypt.gensalt(self.cost) + b"." * 31).decode()
+        """A hash at this setting that no password matches: checking a login of an unknown
+        user against it costs what checking a wrong password does. Made at start-up."""
+        if self.scheme == "bcrypt":
+            return V2 + (bcrypt.gensalt(self.bcrypt_cost) + b"." * 31).decode()
+        return self.argon2.hash(secrets.token_urlsafe(32))
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    async def _run(self, work: Callable[..., T], *args: bytes) -> T:
+    async def _run(self, work: Callable[..., T], *args: Any) -> T:
         if self._waiting >= self.max_waiting + self.threads:
             raise ApiError(
                 503, "busy", "too many logins at once; try again in a second", {"Retry-After": "1"}
@@ -108,10 +143,19 @@ class Passwords:
             self._waiting -= 1
 
 
+def build_passwords(config: AccountsSettings) -> Passwords:
+    """The hashing `[accounts]` asks for (argon2id one lane: the threads are ours)."""
+    hasher = argon2.PasswordHasher(
+        time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1
+    )
+    return Passwords(
+        config.password_hash,
+        argon2_hasher=hasher,
+        bcrypt_cost=config.bcrypt_cost,
+        max_waiting=config.max_waiting_hashes,
+    )
+
+
 def _lowest_priority() -> None:
     with contextlib.suppress(OSError, AttributeError):  # Linux sets it per thread
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
-
-
-def is_current(stored: str) -> bool:
-    return stored.startswith(V2)

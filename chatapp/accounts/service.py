@@ -7,7 +7,7 @@ needs to see a guessing attack or answer "was that me?".
 
 from __future__ import annotations
 
-from chatapp.accounts.passwords import Passwords, is_current
+from chatapp.accounts.passwords import Passwords
 from chatapp.accounts.throttle import LoginThrottle, MemoryThrottle
 from chatapp.accounts.user_cache import UserCache
 from chatapp.errors import ApiError
@@ -83,7 +83,7 @@ class Accounts:
         stored = account.password_hash if account else self._unknown_user_hash
         if await self.passwords.check(password, stored) and account is not None:
             await self.throttle.succeeded(username, address)
-            if not is_current(stored):
+            if self.passwords.needs_rehash(stored):
                 hashed = await self.passwords.hash(password)
                 await self.db.set_password_hash(account.user.id, hashed)
             return account.user
