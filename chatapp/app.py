@@ -17,6 +17,7 @@ from tornado import httputil
 from tornado.ioloop import PeriodicCallback
 from tornado.log import access_log
 
+from chatapp import upstream
 from chatapp.accounts.passwords import build_passwords
 from chatapp.accounts.redis_throttle import RedisThrottle
 from chatapp.accounts.service import Accounts
@@ -91,6 +92,8 @@ class ChatApp(tornado.web.Application):
             profile=users.profile,
             memberships=self.db.room_ids,  # a socket joins its rooms at connect
         )
+        for problem in upstream.mismatches():  # chatapp.upstream: what its reaches assume
+            log.warning("upstream: %s", problem)
         self.sockets = build_realtime(config, self.origins, self.store, directory)
         self.sio = self.sockets.sio
         self.accounts = Accounts(
