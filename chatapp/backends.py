@@ -196,17 +196,31 @@ def build_session_store(settings: Settings, *, namespace: str | None = None) -> 
     return SESSION_STORES[settings.session.store].build(settings, namespace)
 
 
-def build_database(settings: Settings) -> Database:
-    """The social database `[database] url` names: SQLite, or MongoDB with `[mongodb] driver`."""
-    url = settings.database.url
-    if url.startswith("sqlite:///"):
-        from chatapp.social.sqlite import SQLiteDatabase
+def _sqlite(settings: Settings) -> Database:
+    from chatapp.social.sqlite import SQLiteDatabase
 
-        return SQLiteDatabase(url.removeprefix("sqlite:///"))
+    return SQLiteDatabase(settings.database.url.removeprefix("sqlite:///"))
+
+
+def _mongodb_database(settings: Settings) -> Database:
     from chatapp.social.mongodb import MongoDatabase
 
-    client = connect_mongodb(url, settings.mongodb.driver, settings.mongodb.timeout)
+    mongo = settings.mongodb
+    client = connect_mongodb(settings.database.url, mongo.driver, mongo.timeout)
     return MongoDatabase(mongodb_database(client))
+
+
+#: Every social database by the scheme of `[database] url` (settings checks the schemes).
+DATABASES: dict[str, Callable[[Settings], Database]] = {
+    "sqlite": _sqlite,
+    "mongodb": _mongodb_database,
+    "mongodb+srv": _mongodb_database,
+}
+
+
+def build_database(settings: Settings) -> Database:
+    """The social database `[database] url` names: SQLite, or MongoDB with `[mongodb] driver`."""
+    return DATABASES[settings.database.url.partition("://")[0]](settings)
 
 
 async def open_database(db: Database, settings: Settings) -> None:

@@ -3,7 +3,8 @@
 Redis is Debian's redis-server on a free port. MongoDB is SecantusDB, a
 MongoDB-wire-protocol server from PyPI, in this process, or a real mongod
 when CHATAPP_TEST_MONGODB_URL is set. Adding a session backend means adding
-one entry to STORE_KINDS (and, for a server, a fixture that starts one).
+one entry to STORE_KINDS (and, for a server, a fixture that starts one and an
+entry in SERVER_SECTIONS).
 """
 
 from __future__ import annotations
@@ -25,6 +26,19 @@ from tests.servers import free_port, redis_server, secantus_server
 pytest_plugins = ["tests.apps", "tests.browser"]
 
 STORE_KINDS = ["memory", "file", "mongodb-pymongo", "mongodb-motor", "redis"]
+
+#: The settings section a store of a kind needs for the test's server, by store name
+#: (the driver after the dash); a store with no server (memory, file) needs none.
+SERVER_SECTIONS: dict[str, Callable[[pytest.FixtureRequest, str], dict[str, Any]]] = {
+    "mongodb": lambda request, driver: {
+        "mongodb": MongoSettings.model_validate(
+            {"url": request.getfixturevalue("mongodb_url"), "driver": driver, "timeout": 5}
+        )
+    },
+    "redis": lambda request, _: {
+        "redis": RedisSettings(url=request.getfixturevalue("redis_url"), timeout=5)
+    },
+}
 
 
 @pytest.fixture(scope="session")
@@ -74,13 +88,9 @@ async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
                 file_dir=str(tmp_path / "sessions"),
             )
         }
-        if store_name == "mongodb":
-            url = request.getfixturevalue("mongodb_url")
-            sections["mongodb"] = MongoSettings.model_validate(
-                {"url": url, "driver": driver, "timeout": 5}
-            )
-        if store_name == "redis":
-            sections["redis"] = RedisSettings(url=request.getfixturevalue("redis_url"), timeout=5)
+        server = SERVER_SECTIONS.get(store_name)
+        if server is not None:
+            sections.update(server(request, driver))
         store = build_session_store(Settings(**sections), namespace=namespace)
         made.append(store)
         return store

@@ -34,8 +34,9 @@ hears of it through its public event hooks (`connect`, `message`,
 `disconnect`) via `_trigger_event`; python-socketio's `environ` for it holds
 the `Handshake` (`handshake_of` reads either path's). Written for, and pinned
 to (pyproject.toml), python-engineio 4.15 and python-socketio 5.18 on Tornado
-6.6; every member it reaches below their public API is in chatapp/upstream.py; tests/test_transport.py holds it to the protocol with the official
-clients, and tests/test_frames.py to RFC 6455 byte by byte.
+6.6; every member it reaches below their public API is in chatapp/upstream.py.
+tests/test_transport.py holds it to the protocol with the official clients,
+and tests/test_frames.py to RFC 6455 byte by byte.
 """
 
 from chatapp.transport.handler import engineio_handler
