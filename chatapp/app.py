@@ -36,6 +36,7 @@ from chatapp.body_limit import DRAIN_FACTOR, BodyLimit
 from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.health import Health, Probe
 from chatapp.loop_lag import LoopLag
+from chatapp.metrics import Metrics
 from chatapp.ratelimit import LogOnce, WriteLimits
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.registry import Directory
@@ -94,8 +95,13 @@ class ChatApp(tornado.web.Application):
         )
         for problem in upstream.mismatches():  # chatapp.upstream: what its reaches assume
             log.warning("upstream: %s", problem)
-        self.sockets = build_realtime(config, self.origins, self.store, directory)
+        self.metrics = Metrics(config.metrics.allowed_networks)
+        self.store.observer = self.metrics.store_call
+        self.sockets = build_realtime(
+            config, self.origins, self.store, directory, pushed=self.metrics.pushed
+        )
         self.sio = self.sockets.sio
+        self.metrics.count_sockets(lambda: len(self.sio.eio.sockets))
         self.accounts = Accounts(
             self.db,
             passwords=build_passwords(config.accounts),
@@ -141,9 +147,11 @@ class ChatApp(tornado.web.Application):
         with `[server] access_log` off, only for errors. A rate limit's refusals (429)
         are logged once a minute per address, with how many were left out."""
         status = handler.get_status()
+        request = handler.request
+        route = type(handler).__name__  # one per URL pattern: ids in paths make no labels
+        self.metrics.request(route, request.method or "", status, request.request_time())
         if status < 400 and not self.config.server.access_log:
             return
-        request = handler.request
         note = ""
         if status == 429:
             left_out = self._refusals_logged.due(request.remote_ip or "")

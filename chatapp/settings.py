@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import configparser
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -241,6 +242,26 @@ class LimitSettings(Section):
     socket_connections_per_minute: int = Field(default=3000, gt=0)
 
 
+class MetricsSettings(Section):
+    """GET /metrics, in Prometheus' text format (docs/DEPLOY.md has the scrape config)."""
+
+    #: The client addresses (behind a proxy, the forwarded one) that may read it, as
+    #: networks; empty: nobody (the endpoint answers 403 to all).
+    allowed_networks: Words = ("127.0.0.0/8", "::1/128")
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise PydanticCustomError(
+                    "network", f"{network!r} is not a network like 10.0.0.0/8"
+                ) from None
+        return networks
+
+
 class BenchSettings(Section):
     """For bench/compare.py only; off in every real deployment."""
 
@@ -257,6 +278,7 @@ class Settings(Section):
     redis: RedisSettings = RedisSettings()
     socketio: SocketIOSettings = SocketIOSettings()
     limits: LimitSettings = LimitSettings()
+    metrics: MetricsSettings = MetricsSettings()
     bench: BenchSettings = BenchSettings()
 
     def changed(self, **sections: Mapping[str, Any]) -> Settings:

@@ -9,7 +9,7 @@ from chatapp.settings import Settings
 from handlers.accounts import LoginHandler, SignupHandler
 from handlers.devices import DeviceHandler, DevicesHandler, PasswordHandler
 from handlers.friends import FriendHandler, FriendsHandler, UsersHandler
-from handlers.health import HealthHandler, LoopLagHandler
+from handlers.health import HealthHandler, LoopLagHandler, MetricsHandler
 from handlers.inbox import (
     ConversationReadHandler,
     ConversationsHandler,
@@ -57,6 +57,7 @@ from stores.base import SessionStore
 def routes() -> list[Any]:
     return [
         (r"/healthz", HealthHandler),
+        (r"/metrics", MetricsHandler),
         (r"/api/session", SessionHandler),
         (r"/api/prefs", PrefsHandler),
         (r"/api/logout", LogoutHandler),

@@ -132,10 +132,14 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def trigger_event(self, event: str, sid: str, *args: Any) -> Any:
         if event in ("connect", "disconnect"):  # python-socketio's own calls (see ChatServer)
             return await super().trigger_event(event, sid, *args)
+        name = event if event in self.events else "unknown"  # labels stay few
         try:
-            return {"ok": True, **await self._handle(event, sid, args)}
+            ack = {"ok": True, **await self._handle(event, sid, args)}
+            self.app.metrics.event(name, "ok")
+            return ack
         except Exception as exc:
             answer = answer_for(exc)
+            self.app.metrics.event(name, answer.code)
             if isinstance(exc, SessionGone):
                 await after_ack(lambda: self.sockets.end_local_socket(sid, "expired"))
             elif not is_expected(exc):

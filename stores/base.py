@@ -23,11 +23,12 @@ import copy
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from functools import wraps
+from typing import Any, ClassVar, Concatenate, Final, ParamSpec, TypeVar
 
-from stores.errors import SessionConflict, SessionGone, SessionValueError
+from stores.errors import SessionConflict, SessionGone, SessionValueError, StoreUnavailable
 
 #: The data key whose value (a string) is indexed: a user's sessions can be listed.
 USER_ID_KEY: Final = "user_id"
@@ -120,6 +121,34 @@ def is_plausible_id(session_id: object) -> bool:
     return isinstance(session_id, str) and 0 < len(session_id) <= MAX_ID_LENGTH
 
 
+#: Told of every call to a store's public interface: its name, its seconds, and whether
+#: the store failed to answer (StoreUnavailable). For metrics; it must not raise.
+Observer = Callable[[str, float, bool], None]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def observed(
+    call: Callable[Concatenate[SessionStore, P], Awaitable[R]],
+) -> Callable[Concatenate[SessionStore, P], Coroutine[Any, Any, R]]:
+    """Time a public call for the store's `observer`, if it has one."""
+
+    @wraps(call)
+    async def timed(store: SessionStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if store.observer is None:
+            return await call(store, *args, **kwargs)
+        started, failed = time.perf_counter(), False
+        try:
+            return await call(store, *args, **kwargs)
+        except StoreUnavailable:
+            failed = True
+            raise
+        finally:
+            store.observer(call.__name__, time.perf_counter() - started, failed)
+
+    return timed
+
+
 class SessionStore(abc.ABC):
     """Where sessions live between requests; see the module docstring.
 
@@ -145,9 +174,12 @@ class SessionStore(abc.ABC):
         #: Epoch seconds now: every expiry decision of a store asks this, not its server,
         #: so app hosts and a store server need not agree on the time (tests move it on).
         self.clock: Callable[[], float] = time.time
+        #: Told of each public call (chatapp's metrics set it); None: nobody is.
+        self.observer: Observer | None = None
 
     # -- the public interface -------------------------------------------------
 
+    @observed
     async def load(self, session_id: str) -> SessionRecord | None:
         """The live session with this id, or None."""
         if not is_plausible_id(session_id):
@@ -157,6 +189,7 @@ class SessionStore(abc.ABC):
             return None
         return self._record(stored)
 
+    @observed
     async def create(self, session_id: str, data: Mapping[str, Any]) -> SessionRecord:
         """Store a new session; its deadline is now plus the absolute timeout.
 
@@ -177,6 +210,7 @@ class SessionStore(abc.ABC):
         await self._insert(stored)
         return self._record(stored)
 
+    @observed
     async def save(
         self, session_id: str, changes: Mapping[str, Any], *, base_revision: int | None
     ) -> SessionRecord:
@@ -195,17 +229,20 @@ class SessionStore(abc.ABC):
         stored = await self._apply(session_id, encoded, base, self.clock())
         return self._record(stored)
 
+    @observed
     async def touch(self, session_id: str) -> float | None:
         """Renew the idle expiry; the new expiry, or None if the session is gone."""
         if not is_plausible_id(session_id):
             return None
         return await self._touch(session_id, self.clock())
 
+    @observed
     async def destroy(self, session_id: str) -> None:
         """Remove the session; any save or touch still in flight then fails."""
         if is_plausible_id(session_id):
             await self._delete(session_id)
 
+    @observed
     async def sessions_of(self, user_id: str) -> list[SessionRecord]:
         """The live sessions of this user, checked against their data."""
         live = []

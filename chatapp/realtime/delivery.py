@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +111,13 @@ class DirectEmit(RoomIndex):
     """python-socketio 5.x's AsyncManager.emit, each packet encoded once and handed to
     each socket in turn instead of by a task per socket (an emit with a callback,
     which needs a packet per socket, goes the original way); rooms as RoomIndex keeps
-    them."""
+    them. `pushed` hears how many sockets each push was written to (metrics)."""
+
+    def __init__(
+        self, *args: Any, pushed: Callable[[int], None] = lambda sockets: None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.pushed = pushed
 
     async def emit(
         self,
@@ -139,9 +145,11 @@ class DirectEmit(RoomIndex):
         skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         wire = b""  # the WebSocket frames, made for the first socket that needs them
         sockets = self.server.eio.sockets
+        written = 0
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skipped:
                 continue
+            written += 1
             socket = sockets.get(eio_sid)
             try:
                 if isinstance(socket, WebSocketSocket):
@@ -152,6 +160,7 @@ class DirectEmit(RoomIndex):
                         await self.server._send_eio_packet(eio_sid, pkt)
             except Exception:  # one socket's trouble is not the others'
                 log.exception("emit to %s failed", sid)
+        self.pushed(written)
         return None
 
     def _packets(self, namespace: str, event: str, data: Any) -> list[eio_packet.Packet]:
@@ -180,6 +189,12 @@ RESUBSCRIBE_AT_MOST = 2.0
 class RedisDirectEmit(socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
     """The Redis message queue, each process delivering what it receives as DirectEmit
     does (the method order puts DirectEmit.emit under the publishing one)."""
+
+    def __init__(
+        self, *args: Any, pushed: Callable[[int], None] = lambda sockets: None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)  # python-socketio's passes no keyword on to DirectEmit
+        self.pushed = pushed
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
         """python-socketio's subscriber loop, retrying every 0.5 to 2 s while Redis is

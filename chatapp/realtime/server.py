@@ -207,13 +207,19 @@ def client_address(environ: dict[str, Any]) -> str:
 
 
 def build_realtime(
-    settings: Settings, origins: OriginPolicy, store: SessionStore, directory: Directory
+    settings: Settings,
+    origins: OriginPolicy,
+    store: SessionStore,
+    directory: Directory,
+    pushed: Callable[[int], None] = lambda sockets: None,
 ) -> UserSockets:
+    """The Socket.IO server and its registry; `pushed` hears how many sockets of this
+    process each push was written to."""
     queue = settings.socketio.message_queue
     timeout = settings.redis.timeout
-    manager: DirectEmit = DirectEmit()
+    manager: DirectEmit = DirectEmit(pushed=pushed)
     if queue:
-        manager = RedisDirectEmit(queue, redis_options=queue_options(timeout))
+        manager = RedisDirectEmit(queue, redis_options=queue_options(timeout), pushed=pushed)
 
     def origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
         return origins.allows(origin, environ["tornado.handler"].request)
