@@ -31,7 +31,7 @@ run: setup
 
 # Lint, types (app and tests), then the whole pytest suite: what CI runs.
 test: lint
-	scripts/system-packages redis-server chromium nginx openssl
+	scripts/system-packages redis-server chromium nginx openssl prometheus
 	$(BIN)/python -m pytest
 
 lint: setup-test
