@@ -4,20 +4,20 @@
 
 A bad setting or a backing server that does not answer at start-up ends the
 process with exactly one line on stderr, naming the key, and exit status 2.
-Logs go to stdout.
+Logs go to stdout, as text or JSON lines (`[server] log_format`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from chatapp import logs
 from chatapp.demo import seed
 from chatapp.errors import ChatappError
 from chatapp.settings import Settings, load_settings
@@ -74,14 +74,11 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        stream=sys.stdout,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         args = parse_args(argv)
-        asyncio.run(serve(settings_from(args), demo=args.demo))
+        settings = settings_from(args)
+        logs.configure(settings.server.log_format)
+        asyncio.run(serve(settings, demo=args.demo))
     except ChatappError as exc:
         print("chatapp: " + " ".join(str(exc).split()), file=sys.stderr)  # one line
         return 2

@@ -119,6 +119,9 @@ class ServerSettings(Section):
     #: A log line per request answered below 400 (errors are always logged). A proxy
     #: in front logs them too; here they cost about a quarter of a small request.
     access_log: bool = True
+    #: Log lines as text, or one JSON object a line (chatapp.logs); either way each names
+    #: the request id of the work it belongs to.
+    log_format: Literal["text", "json"] = "text"
 
 
 class SessionSettings(Section):

@@ -16,6 +16,7 @@ from tornado import httputil
 from chatapp import schemas
 from chatapp.app import ChatApp
 from chatapp.errors import INTERNAL_ERROR, Answer, ApiError, answer_for, is_expected
+from chatapp.logs import new_request_id
 from chatapp.ratelimit import Budgets
 from chatapp.schemas import Model
 from chatapp.sessions.session import Session
@@ -63,6 +64,8 @@ class BaseHandler(tornado.web.RequestHandler):
     _session: Session | None = None
     _finishing: asyncio.Future[None] | None = None
     _cookie_values: dict[str, str] | None = None
+    #: The id every log line of this request carries (chatapp.logs), sent back as a header.
+    _request_id: str | None = None
 
     @overload
     def get_cookie(self, name: str, default: str) -> str: ...
@@ -105,6 +108,9 @@ class BaseHandler(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.set_header("X-Content-Type-Options", "nosniff")
+        if self._request_id is None:  # once: this runs again when an error clears the answer
+            self._request_id = new_request_id(self.request.headers.get("X-Request-ID"))
+        self.set_header("X-Request-ID", self._request_id)
 
     def compute_etag(self) -> None:
         return None  # answers depend on the session; a 304 must never replay another's

@@ -20,6 +20,7 @@ from socketio.exceptions import ConnectionRefusedError
 from chatapp import schemas
 from chatapp.app import ChatApp
 from chatapp.errors import ApiError, answer_for, is_expected
+from chatapp.logs import new_request_id
 from chatapp.ratelimit import TokenBucket
 from chatapp.realtime.acks import after_ack
 from chatapp.realtime.registry import LocalSocket, expiring
@@ -132,6 +133,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def trigger_event(self, event: str, sid: str, *args: Any) -> Any:
         if event in ("connect", "disconnect"):  # python-socketio's own calls (see ChatServer)
             return await super().trigger_event(event, sid, *args)
+        new_request_id()  # this event's log lines, and what it causes, name it
         name = event if event in self.events else "unknown"  # labels stay few
         try:
             ack = {"ok": True, **await self._handle(event, sid, args)}

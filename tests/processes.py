@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"listening on (http://\S+)")
 
 
+#: run.py settings for argon2id at its cheapest: a test about start-up, not hashing.
+FAST_HASHES = "[accounts]\nargon2_time_cost = 1\nargon2_memory_kib = 64\n"
+
+
 class AppProcess:
     """A `python run.py` child; `url` is known once it printed its listening line."""
 

@@ -15,11 +15,8 @@ from tornado.httpclient import AsyncHTTPClient
 
 from chatapp.demo import demo_password
 from tests.client import Browser, body
-from tests.processes import ROOT, AppProcess
+from tests.processes import FAST_HASHES, ROOT, AppProcess
 from tests.servers import RedisServer, free_port
-
-#: argon2id at its cheapest: these tests are about start-up and seeding, not hashing.
-FAST_HASHES = "[accounts]\nargon2_time_cost = 1\nargon2_memory_kib = 64\n"
 
 
 def run_failing(

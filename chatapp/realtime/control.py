@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from chatapp.backends import redis_errors
+from chatapp.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,12 @@ class RedisControl(Control):
         self._subscribed = asyncio.Event()
 
     async def publish(self, order: Order) -> None:
+        """Sent with the request id of the work that gave it: the processes that carry it
+        out log under that id (chatapp.logs)."""
         with redis_errors("control channel"):
-            await self.client.publish(self.channel, json.dumps(order))
+            await self.client.publish(
+                self.channel, json.dumps({**order, "request_id": request_id.get()})
+            )
 
     async def start(self, handler: OrderHandler) -> None:
         await super().start(handler)
@@ -83,6 +88,8 @@ class RedisControl(Control):
 
     async def _carry_out(self, data: str | bytes) -> None:
         try:
-            await self.handler(json.loads(data))
+            order = json.loads(data)
+            request_id.set(str(order.pop("request_id", "-")))
+            await self.handler(order)
         except Exception:
             log.exception("carrying out a control order failed")

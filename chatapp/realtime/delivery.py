@@ -21,13 +21,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from chatapp.logs import request_id
 from chatapp.realtime.rooms import RoomIndex
 from chatapp.transport.frames import frame
 from chatapp.transport.socket import WebSocketSocket
@@ -53,6 +54,8 @@ class Push:
     data: Any
     rooms: str | list[str]
     skip_sid: str | None = None
+    #: The work that made it (chatapp.logs): its delivery logs under the same id.
+    request_id: str = field(default_factory=request_id.get)
 
 
 class Deliveries:
@@ -96,6 +99,7 @@ class Deliveries:
                 await asyncio.sleep(0)
             else:  # pushes made together go out together: each socket wakes once for them
                 push = self._queue.get_nowait()
+            request_id.set(push.request_id)
             try:
                 await self._emit(push)
             except Exception:

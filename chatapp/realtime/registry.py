@@ -265,6 +265,8 @@ class UserSockets:
             return
         local = [sid for sid, _ in self.sio.manager.get_participants(NAMESPACE, room)]
         new_id = order.get("to")
+        if local and not isinstance(new_id, str):
+            log.info("ending %d socket(s) of a session here: %s", len(local), order.get("reason"))
         for sid in local:
             if isinstance(new_id, str):
                 await self._move(sid, new_id)
