@@ -66,8 +66,26 @@ def closed_port_url() -> Callable[[str], str]:
 
 StoreFactory = Callable[..., SessionStore]
 
+#: The store every other test runs on: settings' default.
+DEFAULT_STORE = SessionSettings().store
+#: Where the store matrix belongs: the store contract. A test elsewhere that must hold for
+#: every store says so with `@pytest.mark.all_stores` (`make test` runs those too).
+MATRIX_MODULES = {"tests.test_store_contract", "tests.test_store_model"}
 
-@pytest.fixture(params=STORE_KINDS)
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that builds stores (`make_store`, and `start_app` through it) runs over every
+    kind in the store contract's modules and where marked `all_stores`; on the default
+    store everywhere else."""
+    if "make_store" not in metafunc.fixturenames:
+        return
+    matrix = metafunc.module.__name__ in MATRIX_MODULES or (
+        metafunc.definition.get_closest_marker("all_stores") is not None
+    )
+    metafunc.parametrize("make_store", STORE_KINDS if matrix else [DEFAULT_STORE], indirect=True)
+
+
+@pytest.fixture
 async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
     """Builds stores of one kind, all over the same backing data (a fresh namespace per test).
 

@@ -1,7 +1,7 @@
 """One session, one way: HTTP and sockets write it alike, and no socket outlives it.
 
 Each test names a fault that users or attackers found and the rule that now
-holds; every store runs them (see conftest.STORE_KINDS).
+holds; every store runs them (`all_stores`, see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from stores.memory import MemorySessionStore
 from tests.apps import Running, StartApp, leave
 from tests.client import Browser, body
 from tests.helpers import barrier, call, eventually
+
+pytestmark = pytest.mark.all_stores
 
 
 async def test_a_hundred_mixed_http_and_socket_writes_of_one_key_all_succeed(

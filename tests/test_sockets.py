@@ -26,20 +26,9 @@ async def _count_is(running: Running, user_id: str, count: int) -> bool:
     return await running.app.sockets.socket_count(user_id) == count
 
 
-def polling_refusals_cost_a_ping_timeout_each(running: object, transport: str) -> None:
-    """Refusal is decided before any transport detail, so polling is checked on one store.
-
-    A refused polling client waits for its pending GET until the ping timeout (see
-    tests.apps.leave); over five stores that adds up with nothing more to learn.
-    """
-    if transport == "polling" and running.store.name != "redis":  # type: ignore[attr-defined]
-        pytest.skip("polling refusals are checked with the redis store only")
-
-
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_only_a_logged_in_session_may_connect(start_app: StartApp, transport: str) -> None:
     running = await start_app()
-    polling_refusals_cost_a_ping_timeout_each(running, transport)
     anonymous = running.browser()
     await anonymous.request("PUT", "/api/prefs", {"theme": "dark"})  # a session, but no user
     forged = running.browser()
@@ -58,7 +47,6 @@ async def test_only_a_logged_in_session_may_connect(start_app: StartApp, transpo
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_an_expired_session_may_not_connect(start_app: StartApp, transport: str) -> None:
     running = await start_app(idle_timeout=0.5, touch_interval=0.1)
-    polling_refusals_cost_a_ping_timeout_each(running, transport)
     browser = await running.login("alice")
     await asyncio.sleep(0.7)
     with pytest.raises(socketio.exceptions.ConnectionError, match="unauthorized"):
