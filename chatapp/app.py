@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
 import tornado.web
 from tornado import httputil
 from tornado.ioloop import PeriodicCallback
@@ -37,7 +38,7 @@ from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.health import Health, Probe
 from chatapp.loop_lag import LoopLag
 from chatapp.metrics import Metrics
-from chatapp.ratelimit import LogOnce, WriteLimits
+from chatapp.ratelimit import LogOnce, WriteLimits, counting_in
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.registry import Directory
 from chatapp.realtime.server import build_realtime
@@ -55,16 +56,16 @@ ROOT = Path(__file__).resolve().parent.parent
 _SID = re.compile(r"([?&]sid=)[^&]*")
 
 
-def build_login_throttle(config: Settings) -> LoginThrottle:
-    """In Redis when one is configured (the session store's, else the message queue's),
-    so every process counts every failure; else in this process's memory."""
-    if config.session.store == "redis":
-        url = config.redis.url
-    elif config.socketio.message_queue:
-        url = config.socketio.message_queue
-    else:
-        return MemoryThrottle()
-    return RedisThrottle(connect_redis(url, config.redis.timeout), config.redis.prefix)
+def shared_redis(config: Settings) -> aioredis.Redis | None:
+    """The Redis every process shares, if there is one (the session store's, else the
+    message queue's): where the login throttle and the write budgets count."""
+    url = config.redis.url if config.session.store == "redis" else config.socketio.message_queue
+    return connect_redis(url, config.redis.timeout) if url else None
+
+
+def build_login_throttle(redis: aioredis.Redis | None, config: Settings) -> LoginThrottle:
+    """In the shared Redis, so every process counts every failure; else in memory."""
+    return MemoryThrottle() if redis is None else RedisThrottle(redis, config.redis.prefix)
 
 
 class ChatApp(tornado.web.Application):
@@ -102,15 +103,16 @@ class ChatApp(tornado.web.Application):
         )
         self.sio = self.sockets.sio
         self.metrics.count_sockets(lambda: len(self.sio.eio.sockets))
+        shared = shared_redis(config)
         self.accounts = Accounts(
             self.db,
             passwords=build_passwords(config.accounts),
             users=users,
-            throttle=build_login_throttle(config),
+            throttle=build_login_throttle(shared, config),
         )
         self.social = Social(self.db, self.sockets, users)
         self.rooms = Rooms(self.db, self.sockets)
-        self.limits = WriteLimits(config.limits)
+        self.limits = WriteLimits(config.limits, counting_in(shared, config.redis.prefix))
         self._refusals_logged = LogOnce()
         self.cookies = SessionCookies(
             self.store,

@@ -1,9 +1,10 @@
-"""Rate limits: a token bucket, and one bucket per key (a socket, an address, a user).
+"""Rate limits: a token bucket per socket, and budgets per user or address.
 
-A bucket allows a steady rate with room for a burst above it. `Budgets` keeps
-a bucket per key, forgetting the least recently used past `max_keys`, so an
-attacker inventing keys costs bounded memory (a forgotten key starts full).
-Counts live in this process: with several processes each allows its own budget.
+A bucket (a socket's events: the socket lives in one process) allows a steady
+rate with room for a burst above it. `Budgets` (what a user or an address may
+write per minute) count with the `limits` library: in Redis when the app has
+one (the session store's, else the message queue's), so a limit holds across
+every process, else in this process's memory (which `limits` expires).
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ import math
 import time
 from collections import OrderedDict
 
+import redis.asyncio as aioredis
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from chatapp.backends import redis_errors
 from chatapp.errors import ApiError
 from chatapp.settings import LimitSettings
 
@@ -41,30 +48,42 @@ class TokenBucket:
 
 
 class Budgets:
-    """A token bucket per key; `spend` answers 429 `rate_limited` when a key's is empty."""
+    """Per key, at most so many in any moving window (the `limits` library's moving
+    window), counted where `limiter` keeps counts: this process's memory, or Redis
+    shared by every process. `spend` answers 429 `rate_limited` past a limit."""
 
-    def __init__(self, what: str, per_minute: float, burst: int, max_keys: int = 100_000) -> None:
+    def __init__(self, limiter: MovingWindowRateLimiter, what: str, *items: RateLimitItem):
+        self.limiter = limiter
         self.what = what
-        self.rate = per_minute / 60
-        self.burst = burst
-        self.max_keys = max_keys
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self.items = items
 
-    def spend(self, key: str) -> None:
-        """One more for `key`, or ApiError 429 with Retry-After."""
-        bucket = self._buckets.pop(key, None) or TokenBucket(self.rate, self.burst)
-        self._buckets[key] = bucket
-        while len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)
-        wait = bucket.wait()
-        if wait:
-            seconds = max(1, math.ceil(wait))
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"too many {self.what}; try again in {seconds} s",
-                headers={"Retry-After": str(seconds)},
-            )
+    async def spend(self, key: str) -> None:
+        """One more for `key`, or ApiError 429 with Retry-After (503 if Redis is away)."""
+        with redis_errors("rate limits"):
+            for item in self.items:
+                if not await self.limiter.hit(item, self.what, key):
+                    stats = await self.limiter.get_window_stats(item, self.what, key)
+                    seconds = max(1, math.ceil(stats.reset_time - time.time()))
+                    raise ApiError(
+                        429,
+                        "rate_limited",
+                        f"too many {self.what}; try again in {seconds} s",
+                        headers={"Retry-After": str(seconds)},
+                    )
+
+
+def counting_in(redis: aioredis.Redis | None, prefix: str = "chatapp:") -> MovingWindowRateLimiter:
+    """A moving-window limiter counting in this Redis (every process sees every count),
+    or with None in this process's memory."""
+    if redis is None:
+        return MovingWindowRateLimiter(MemoryStorage())
+    storage = RedisStorage(
+        "async+redis://",  # the client's own pool is used: its URL, Sentinel and timeouts
+        implementation="redispy",
+        key_prefix=f"{prefix}limits",
+        connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # it takes one
+    )
+    return MovingWindowRateLimiter(storage)
 
 
 class WriteLimits:
@@ -72,9 +91,9 @@ class WriteLimits:
     anonymous sessions (the only thing an anonymous visitor can make us store) and
     new socket connections (a handshake is the costliest thing one can ask)."""
 
-    def __init__(self, limits: LimitSettings) -> None:
+    def __init__(self, limits: LimitSettings, limiter: MovingWindowRateLimiter) -> None:
         def budget(what: str, per_minute: int) -> Budgets:
-            return Budgets(what, per_minute, burst=per_minute)
+            return Budgets(limiter, what, RateLimitItemPerMinute(per_minute))
 
         self.posts = budget("posts", limits.posts_per_minute)
         self.comments = budget("comments", limits.comments_per_minute)
@@ -85,11 +104,14 @@ class WriteLimits:
         self.anonymous_sessions = budget(
             "new sessions from your address", limits.anonymous_sessions_per_minute
         )
-        # A burst of two seconds' worth: a page load opens one connection, and clients
+        # At most two seconds' worth at once: a page load opens one connection, and clients
         # refused in a reconnect wave come back after Retry-After, spread by their backoff.
         per_minute = limits.socket_connections_per_minute
         self.socket_connections = Budgets(
-            "new connections from your address", per_minute, burst=max(1, per_minute // 30)
+            limiter,
+            "new connections from your address",
+            RateLimitItemPerSecond(max(1, per_minute // 30), 2),
+            RateLimitItemPerMinute(per_minute),
         )
 
 

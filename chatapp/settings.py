@@ -230,7 +230,8 @@ class SocketIOSettings(Section):
 
 class LimitSettings(Section):
     """What one user may write per minute (each also at once), over HTTP and sockets
-    alike, counted in each process; and how many anonymous sessions and socket
+    alike, counted across processes when there is a shared Redis (chatapp.ratelimit); and
+    how many anonymous sessions and socket
     connections one address may start per minute. Past a limit: 429 `rate_limited`
     with Retry-After (an ok:false ack on a socket)."""
 

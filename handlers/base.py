@@ -248,12 +248,12 @@ class AuthoredItemHandler(ApiHandler):
     async def patch(self, *path: str) -> None:
         me = self.me
         text = self.body(self.schema).text
-        self.budget().spend(me.id)
+        await self.budget().spend(me.id)
         item = await self.change(me, text, *path)
         self.send_json({self.key: item.public()})
 
     async def delete(self, *path: str) -> None:
         me = self.me
-        self.budget().spend(me.id)
+        await self.budget().spend(me.id)
         await self.change(me, None, *path)
         self.set_status(204)

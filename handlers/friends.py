@@ -30,7 +30,7 @@ class FriendsHandler(ApiHandler):
 class FriendHandler(ApiHandler):
     async def post(self, username: str) -> None:
         me = self.me
-        self.application.limits.friend_actions.spend(me.id)
+        await self.application.limits.friend_actions.spend(me.id)
         self.send_json({"friendship": await self.application.social.befriend(me, username)})
 
     async def delete(self, username: str) -> None:
@@ -38,6 +38,6 @@ class FriendHandler(ApiHandler):
         expect = self.get_query_argument("expect", None)
         if expect not in (None, "friends", "requested", "incoming"):
             raise ApiError(400, "invalid_expect", "expect is friends, requested or incoming")
-        self.application.limits.friend_actions.spend(me.id)
+        await self.application.limits.friend_actions.spend(me.id)
         await self.application.social.unfriend(me, username, expect)
         self.set_status(204)

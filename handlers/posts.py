@@ -23,7 +23,7 @@ class PostsHandler(ApiHandler):
                 400, "invalid_idempotency_key", "Idempotency-Key is 1-64 of A-Z a-z 0-9 - _"
             )
         text = self.body(NewText).text
-        self.application.limits.posts.spend(me.id)
+        await self.application.limits.posts.spend(me.id)
         post, created = await self.application.social.post(me, text, key=key)
         self.send_json({"post": post.public()}, 201 if created else 200)
 
@@ -47,7 +47,7 @@ class CommentsHandler(ApiHandler):
     async def post(self, post_id: str) -> None:
         me = self.me
         text = self.body(NewText).text
-        self.application.limits.comments.spend(me.id)
+        await self.application.limits.comments.spend(me.id)
         comment = await self.application.social.comment(me, post_id, text)
         self.send_json({"comment": comment.public()}, 201)
 

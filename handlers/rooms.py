@@ -17,7 +17,7 @@ class RoomsHandler(ApiHandler):
     async def post(self) -> None:
         me = self.me
         new = self.body(NewRoom)
-        self.application.limits.friend_actions.spend(me.id)
+        await self.application.limits.friend_actions.spend(me.id)
         room = await self.application.rooms.create(me, new.name, new.members)
         self.send_json({"room": room.public()}, 201)
 
@@ -34,7 +34,7 @@ class RoomMembersHandler(ApiHandler):
     async def post(self, room_id: str) -> None:
         me = self.me
         username = self.body(NewMember).username
-        self.application.limits.friend_actions.spend(me.id)
+        await self.application.limits.friend_actions.spend(me.id)
         await self.application.rooms.add(me, room_id, username)
         self.set_status(204)
 

@@ -26,7 +26,7 @@ class PrefsHandler(ApiHandler):
     async def put(self) -> None:
         prefs = self.body(Prefs)
         if self.session.id is None:  # an anonymous visitor's first write stores a session
-            self.application.limits.anonymous_sessions.spend(self.request.remote_ip or "")
+            await self.application.limits.anonymous_sessions.spend(self.request.remote_ip or "")
         self.send_json({"prefs": set_prefs(self.session, prefs)})
 
 

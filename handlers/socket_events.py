@@ -212,7 +212,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def chat_send(self, event: Event) -> Ack:
         chat = event.parse(ChatMessage)
         sender = await event.user()
-        self.app.limits.messages.spend(sender.id)
+        await self.app.limits.messages.spend(sender.id)
         message = await self.app.social.message(sender, chat.to, chat.text, skip_sid=event.sid)
         return {"message": message.public()}
 
@@ -220,7 +220,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """Members only, as the store says now; every member's sockets but this one."""
         said = event.parse(RoomMessageText)
         sender = await event.user()
-        self.app.limits.messages.spend(sender.id)
+        await self.app.limits.messages.spend(sender.id)
         message = await self.app.rooms.send(sender, said.room, said.text, skip_sid=event.sid)
         return {"message": message.public()}
 

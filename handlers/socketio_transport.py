@@ -10,7 +10,7 @@ from typing import Any
 import engineio.payload
 
 from chatapp.app import ChatApp
-from chatapp.errors import Answer, ApiError
+from chatapp.errors import Answer, ApiError, ServiceUnavailable, answer_for
 from chatapp.transport import engineio_handler, handshake_of
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,12 @@ def socketio_handler(app: ChatApp) -> type[Any]:
                     self.refuse(Answer(429, "too_many_connections", "too many open connections"))
                     return
                 try:
-                    new_connections.spend(address)
+                    await new_connections.spend(address)
                 except ApiError as refusal:  # not logged: a flood would flood the log
                     self.refuse(refusal.answer)
+                except ServiceUnavailable as down:  # the shared Redis, where counts are kept
+                    log.warning("socket refused: %s", down)
+                    self.refuse(answer_for(down))
                 return
             handshake = sio.environ.get(eio_sid)
             if handshake is None:  # python-engineio would echo the sid back as text

@@ -5,10 +5,16 @@ The defaults are in chatapp.settings.LimitSettings; these tests set small ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from limits import RateLimitItemPerMinute
 from tornado.httpclient import HTTPResponse
 
-from tests.apps import Running, ServeApp, app_settings, leave
+from chatapp.backends import connect_redis
+from chatapp.errors import ApiError, ServiceUnavailable
+from chatapp.ratelimit import Budgets, counting_in
+from tests.apps import Cluster, Running, ServeApp, app_settings, leave, unique
 from tests.client import Browser, body
 from tests.helpers import call
 
@@ -108,3 +114,34 @@ async def test_one_address_may_open_only_so_many_connections_and_is_logged_once(
     assert (await handshake("198.51.100.1")).code == 200  # another address: its own budget
     refusals = [r for r in caplog.records if r.name == "tornado.access" and "429" in r.message]
     assert len(refusals) == 1, [r.message for r in refusals]  # a flood does not flood the log
+
+
+async def test_a_users_budget_holds_across_processes(cluster: Cluster) -> None:
+    """Before: each process counted its own, so N processes allowed N times the limit."""
+    a, b = await cluster()
+    name = unique("alice")
+    on_a = await a.login(name)
+    on_b = b.browser_with(on_a)
+    limit = a.app.config.limits.posts_per_minute
+    for n in range(limit):
+        writer = on_a if n % 2 else on_b
+        assert (await writer.request("POST", "/api/posts", {"text": f"post {n}"})).code == 201
+    for writer in (on_a, on_b):
+        assert_limited(await writer.request("POST", "/api/posts", {"text": "one too many"}))
+
+
+async def test_budgets_kept_in_a_redis_that_does_not_answer_refuse_with_503(
+    closed_port_url: Callable[[str], str],
+) -> None:
+    down = counting_in(connect_redis(closed_port_url("redis"), timeout=1))
+    budget = Budgets(down, "posts", RateLimitItemPerMinute(5))
+    with pytest.raises(ServiceUnavailable):
+        await budget.spend("alice")
+    here = Budgets(counting_in(None), "posts", RateLimitItemPerMinute(2))
+    await here.spend("alice")
+    await here.spend("alice")
+    with pytest.raises(ApiError) as refused:
+        await here.spend("alice")
+    assert refused.value.answer.status == 429
+    assert 1 <= int(refused.value.answer.headers["Retry-After"]) <= 60
+    await here.spend("bob")  # per key
