@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stores.errors import SessionConflict, SessionGone, SessionValueError, StoreUnavailable
+from stores.errors import SessionGone, SessionValueError, StoreUnavailable
 
 
 class ChatappError(Exception):
@@ -80,9 +80,6 @@ ANSWERS: dict[type[BaseException], Answer] = {
     StoreUnavailable: _UNAVAILABLE,
     ServiceUnavailable: _UNAVAILABLE,
     SessionGone: Answer(401, "session_ended", "the session has ended; log in again"),
-    SessionConflict: Answer(
-        409, "session_conflict", "another request kept changing this session; try again"
-    ),
     SessionValueError: Answer(400, "invalid_value", "that value cannot be stored"),
 }
 

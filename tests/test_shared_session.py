@@ -48,20 +48,6 @@ async def test_a_hundred_mixed_http_and_socket_writes_of_one_key_all_succeed(
         await leave(tab)
 
 
-async def test_a_read_modify_write_is_reapplied_on_fresh_data(start_app: StartApp) -> None:
-    """Twenty counters incremented at once from views loaded at the same revision: all count."""
-    running = await start_app()
-    browser = await running.login("alice")
-    session_id = running.app.cookies.session_id(browser.cookies[COOKIE_NAME])
-    record = await running.store.load(session_id or "")
-    views = [running.app.cookies.session(record) for _ in range(20)]
-    for view in views:
-        view.edit(lambda data: data.update(count=data.get("count", 0) + 1))
-    await asyncio.gather(*(view.commit() for view in views))
-    stored = await running.store.load(session_id or "")
-    assert stored is not None and stored.data["count"] == 20
-
-
 class CountingStore:
     """Counts calls to a real store's methods (the store itself still does the work)."""
 

@@ -8,9 +8,7 @@ overwrite each other's keys:
 
 - `session[key] = value` is a *blind* write: its value does not depend on
   what was read, so it is never refused for a conflict; the later write wins.
-- `session.edit(change)` is a read-modify-write: if another writer changed a
-  key it writes meanwhile, `change` runs again on the fresh data, a bounded
-  number of times (a conflict is reported only after that: practically never).
+  (A read-modify-write belongs in the store: `SessionStore.modify`.)
 
 `commit` costs at most one store write, renewal included: a save renews the
 idle expiry itself, and a request that wrote nothing renews it only once per
@@ -23,14 +21,11 @@ display name) comes from the data layer, so a rename shows in every login.
 
 from __future__ import annotations
 
-import asyncio
-import copy
 import hashlib
 import logging
-import random
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, Protocol
 
 from stores.base import (
@@ -42,7 +37,7 @@ from stores.base import (
     check_key,
     encode_value,
 )
-from stores.errors import SessionConflict, SessionGone
+from stores.errors import SessionGone
 
 #: Logins, logouts and revocations: one line each, naming users, never a session id.
 auth_log = logging.getLogger("chatapp.auth")
@@ -65,9 +60,6 @@ class SessionSockets(Protocol):
 
 
 #: A read-modify-write: changes the session data in place, from what it finds there.
-Edit = Callable[[dict[str, Any]], None]
-#: How often a read-modify-write is re-applied on fresh data before `SessionConflict`.
-SAVE_ATTEMPTS = 20
 #: What `new_session_id` makes: 43 URL-safe characters, 256 random bits.
 ID_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -113,8 +105,8 @@ class Session(MutableMapping[str, Any]):
         self._sockets = sockets
         self._record = record
         self._data: dict[str, Any] = dict(record.data) if record else {}
-        #: What this request wrote, in order: (key, value or DELETED) pairs and edits.
-        self._writes: list[tuple[str, Any] | Edit] = []
+        #: What this request wrote, in order: (key, value or DELETED) pairs.
+        self._writes: list[tuple[str, Any]] = []
         #: Renewal is considered once per request: a handler that commits early (to
         #: answer with the renewed expiry) is not renewed again by the final commit.
         self._renewal_considered = False
@@ -143,19 +135,6 @@ class Session(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self._data)
 
-    def edit(self, change: Edit) -> None:
-        """Apply a read-modify-write now; re-applied on fresh data if it meets a conflict.
-
-        `change` may run several times, so it must have no other effect, and its
-        result may depend only on the keys it writes (the store checks those).
-        """
-        data = _replayed(self._data, [change])
-        for key, value in changed_keys(self._data, data).items():
-            if value is not DELETED:
-                encode_value(check_key(key), value)
-        self._data = data
-        self._writes.append(change)
-
     # -- state ------------------------------------------------------------------------
 
     @property
@@ -180,8 +159,7 @@ class Session(MutableMapping[str, Any]):
 
         At most one store write, renewal included, however often it is called in
         one request (a later call saves only what was written since). Raises
-        SessionGone if the session ended meanwhile, SessionConflict only if an
-        edit lost `SAVE_ATTEMPTS` times.
+        SessionGone if the session ended meanwhile.
         """
         renew, self._renewal_considered = not self._renewal_considered, True
         if renew and self.user_id is not None and self._renewal_due():
@@ -201,34 +179,20 @@ class Session(MutableMapping[str, Any]):
         if self._record is None:
             self._record = await self._create()
         else:
-            saved = await self._save_patch(self._record, writes)
+            saved = await self._save_patch(self._record)
             if saved is None:
                 return False
             self._record = saved
         self._data = dict(self._record.data)
         return True
 
-    async def _save_patch(
-        self, record: SessionRecord, writes: list[tuple[str, Any] | Edit]
-    ) -> SessionRecord | None:
-        checked = any(callable(write) for write in writes)
-        data = self._data
-        for attempt in range(SAVE_ATTEMPTS):
-            changes = changed_keys(record.data, data)
-            if not changes:
-                return None
-            base = record.revision if checked else None
-            try:
-                return await self._store.save(record.id, changes, base_revision=base)
-            except SessionConflict as conflict:
-                last = conflict
-            # Full jitter spreads the retries of many contending writers.
-            await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
-            fresh = await self._store.load(record.id)
-            if fresh is None:
-                raise SessionGone(record.id)
-            record, data = fresh, _replayed(fresh.data, writes)
-        raise last
+    async def _save_patch(self, record: SessionRecord) -> SessionRecord | None:
+        """The keys written, as written: a blind patch, so another writer's keys are kept
+        and, for a key both wrote, the later write wins (never a conflict)."""
+        changes = changed_keys(record.data, self._data)
+        if not changes:
+            return None
+        return await self._store.save(record.id, changes, base_revision=None)
 
     async def log_in(self, user_id: str, device: Mapping[str, Any]) -> None:
         """Bind the user to this session under a new id (see `regenerate`).
@@ -330,16 +294,3 @@ async def end_session(
     await store.destroy(session_id)
     if sockets is not None:
         await sockets.end_session(session_id, reason)
-
-
-def _replayed(data: Mapping[str, Any], writes: list[tuple[str, Any] | Edit]) -> dict[str, Any]:
-    """`data` with these writes applied in order, on a deep copy."""
-    result = copy.deepcopy(dict(data))
-    for write in writes:
-        if callable(write):
-            write(result)
-        elif write[1] is DELETED:
-            result.pop(write[0], None)
-        else:
-            result[write[0]] = copy.deepcopy(write[1])
-    return result
