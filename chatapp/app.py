@@ -130,7 +130,8 @@ class ChatApp(tornado.web.Application):
         self.loop_lag = LoopLag()
         super().__init__(
             routes,
-            cookie_secret=secret,
+            cookie_secret=self.cookies.keys,  # by key version: cookies name the key that signed
+            key_version=self.cookies.key_version,
             login_url="/login",
             xsrf_cookies=True,
             xsrf_cookie_kwargs={

@@ -16,7 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tornado.web import create_signed_value
 
-from chatapp.sessions.cookies import COOKIE_NAME, SECURE_COOKIE_NAME, SessionCookies
+from chatapp.sessions.cookies import (
+    COOKIE_NAME,
+    SECURE_COOKIE_NAME,
+    SessionCookies,
+    key_version,
+    signed_key_version,
+)
 from chatapp.sessions.session import ID_FORMAT, store_key
 from stores.memory import MemorySessionStore
 from tests.apps import Running, ServeApp, app_settings
@@ -46,6 +52,25 @@ def test_an_id_signed_with_a_current_or_previous_secret_is_read(sid: str, old: b
     """Read as the session's store key: the server never handles the id itself."""
     key = cookies().session_id(signed(sid, secret=OLD_SECRET if old else SECRET))
     assert key == store_key(sid) != sid
+
+
+@EXAMPLES
+@given(IDS, st.sampled_from(["current", "previous", "unknown"]))
+def test_a_cookie_is_read_with_the_key_its_version_names(sid: str, key: str) -> None:
+    """Tornado's key versions: one check with the key the cookie names; a previous key's
+    cookie is read and marked for signing anew; a version nobody has is no session."""
+    reader = cookies()
+    secrets = {"current": SECRET, "previous": OLD_SECRET, "unknown": "u" * 43}
+    version = key_version(secrets[key])
+    value = create_signed_value(secrets[key], COOKIE_NAME, sid, key_version=version).decode()
+    assert signed_key_version(value) == version != 0
+    session_id, old = reader._read(value)
+    if key == "unknown":
+        assert session_id is None
+    else:
+        assert session_id == sid and old == (key == "previous")
+    legacy = reader._read(signed(sid, secret=OLD_SECRET))  # key version 0: before versions
+    assert legacy == (sid, True)
 
 
 @EXAMPLES

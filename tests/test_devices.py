@@ -12,7 +12,7 @@ from typing import Any
 
 from tornado.web import create_signed_value
 
-from chatapp.sessions.cookies import COOKIE_NAME
+from chatapp.sessions.cookies import COOKIE_NAME, key_version, signed_key_version
 from tests.apps import PASSWORD, Cluster, Running, ServeApp, StartApp, app_settings, leave, unique
 from tests.client import Browser, body
 from tests.helpers import barrier, call, disconnected, eventually
@@ -225,6 +225,7 @@ async def test_the_cookie_secret_rotates_without_logging_anyone_out(
         app_settings(session=shared, database=data, server={"cookie_secret": old})
     )
     browser = await sign_up(before, "alice")
+    assert signed_key_version(browser.cookies[COOKIE_NAME]) == key_version(old)  # Tornado's
     after = await serve_app(
         app_settings(
             session=shared,
@@ -237,6 +238,7 @@ async def test_the_cookie_secret_rotates_without_logging_anyone_out(
     assert body(state)["authenticated"] is True
     resigned = carried.cookies[COOKIE_NAME]
     assert after.app.cookies.session_id(resigned) is not None  # set again, signed anew
+    assert signed_key_version(resigned) == key_version(new)
     assert before.app.cookies.session_id(resigned) is None  # ...not with the old secret
     client = await after.socket(browser)  # a socket with the old-secret cookie too
     assert (await call(client, "session:get"))["ok"] is True

@@ -6,15 +6,19 @@ Its signature is checked before any store access and the id's exact format
 before it reaches a backend; an id that the store does not know is never
 adopted: the next write issues a fresh one.
 
-The cookie secret can be rotated without logging anyone out: cookies signed
-with one of `previous_secrets` are still read (Tornado's own decoding, tried
-with each secret), and every cookie set from then on is signed with the
-current secret; a session read through an old secret gets its cookie set
-again, so the old secret can be dropped once the idle timeout has passed.
+The cookie secret can be rotated without logging anyone out: each secret has
+a key version (`key_version`: from its hash), Tornado writes the signing key's
+version into every cookie and reads it back with the key that version names
+(its `cookie_secret` as a dict and `key_version` setting), so cookies signed
+with one of `previous_secrets` are still read at the cost of one check, and
+every cookie set from then on is signed with the current secret; a session
+read through an old secret gets its cookie set again, so the old secret can
+be dropped once the idle timeout has passed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,6 +40,22 @@ COOKIE_NAME = "chatapp_session"
 SECURE_COOKIE_NAME = "__Host-" + COOKIE_NAME
 
 
+def key_version(secret: str) -> int:
+    """A secret's key version: a number from its hash (never the secret), the same in
+    every process and after any reordering of the previous secrets, which Tornado
+    writes into each signed cookie so that reading it takes one signature check."""
+    return int.from_bytes(hashlib.sha256(secret.encode()).digest()[:4], "big")
+
+
+def signed_key_version(cookie_value: str) -> int | None:
+    """The key version a Tornado v2 signed value names ("2|1:0|..."), or None."""
+    fields = cookie_value.split("|", 2)
+    if len(fields) < 3 or fields[0] != "2":
+        return None
+    length, _, number = fields[1].partition(":")
+    return int(number) if number.isdigit() and length == str(len(number)) else None
+
+
 class SessionCookies:
     """Reads session ids from signed cookie values; knows the cookie's attributes."""
 
@@ -52,6 +72,9 @@ class SessionCookies:
         self.store = store
         self.secret = secret
         self.previous_secrets = tuple(previous_secrets)
+        #: Every secret by its key version: Tornado's `cookie_secret` and `key_version`.
+        self.keys = {key_version(s): s for s in (*self.previous_secrets, secret)}
+        self.key_version = key_version(secret)
         self.secure = secure
         self.touch_interval = touch_interval
         self.sockets = sockets
@@ -71,9 +94,15 @@ class SessionCookies:
         """The id, and whether it was signed with a previous secret."""
         if not cookie_value:
             return None, False
-        for secret in (self.secret, *self.previous_secrets):
+        version = signed_key_version(cookie_value)
+        # Tornado picks the key the cookie names (its key_version); one signed before
+        # key versions (0) is tried with each secret, as all were then.
+        keys: list[str | dict[int, str]] = (
+            [self.secret, *self.previous_secrets] if version == 0 else [self.keys]
+        )
+        for key in keys:
             decoded = decode_signed_value(
-                secret,
+                key,
                 self.name,
                 cookie_value,
                 max_age_days=self.store.absolute_timeout / 86400,
@@ -89,7 +118,7 @@ class SessionCookies:
             return None, False
         if not ID_FORMAT.fullmatch(session_id):
             return None, False
-        return session_id, secret != self.secret
+        return session_id, version != self.key_version
 
     async def load(self, cookie_value: str | None) -> Session:
         """The session a cookie names, or an anonymous one; nothing is stored for either."""
