@@ -38,7 +38,7 @@ from chatapp.errors import BackendUnavailable, ServiceUnavailable
 from chatapp.health import Health, Probe
 from chatapp.loop_lag import LoopLag
 from chatapp.metrics import Metrics
-from chatapp.ratelimit import LogOnce, WriteLimits, counting_in
+from chatapp.ratelimit import LogOnce, WriteLimits, budgets_in
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.registry import Directory
 from chatapp.realtime.server import build_realtime
@@ -112,7 +112,7 @@ class ChatApp(tornado.web.Application):
         )
         self.social = Social(self.db, self.sockets, users)
         self.rooms = Rooms(self.db, self.sockets)
-        self.limits = WriteLimits(config.limits, counting_in(shared, config.redis.prefix))
+        self.limits = WriteLimits(config.limits, budgets_in(shared, config.redis.prefix))
         self._refusals_logged = LogOnce()
         self.cookies = SessionCookies(
             self.store,

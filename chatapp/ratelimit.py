@@ -2,9 +2,9 @@
 
 A bucket (a socket's events: the socket lives in one process) allows a steady
 rate with room for a burst above it. `Budgets` (what a user or an address may
-write per minute) count with the `limits` library: in Redis when the app has
+write per minute) count in Redis with the `limits` library when the app has
 one (the session store's, else the message queue's), so a limit holds across
-every process, else in this process's memory (which `limits` expires).
+every process; else with a token bucket per key in this process.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol
 
 import redis.asyncio as aioredis
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from chatapp.backends import redis_errors
@@ -47,43 +49,80 @@ class TokenBucket:
         return 0.0
 
 
-class Budgets:
-    """Per key, at most so many in any moving window (the `limits` library's moving
-    window), counted where `limiter` keeps counts: this process's memory, or Redis
-    shared by every process. `spend` answers 429 `rate_limited` past a limit."""
+class Budgets(Protocol):
+    async def spend(self, key: str) -> None:
+        """One more for `key`, or ApiError 429 `rate_limited` with Retry-After."""
 
-    def __init__(self, limiter: MovingWindowRateLimiter, what: str, *items: RateLimitItem):
-        self.limiter = limiter
+
+def refusal(what: str, wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(
+        429,
+        "rate_limited",
+        f"too many {what}; try again in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+class LocalBudgets:
+    """A token bucket per key, in this process: for one process, where nothing need be
+    shared (the `limits` library's memory storage hops to a thread per key and hit)."""
+
+    def __init__(self, what: str, per_minute: float, burst: int, max_keys: int = 100_000) -> None:
         self.what = what
-        self.items = items
+        self.rate = per_minute / 60
+        self.burst = burst
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
     async def spend(self, key: str) -> None:
-        """One more for `key`, or ApiError 429 with Retry-After (503 if Redis is away)."""
+        bucket = self._buckets.pop(key, None) or TokenBucket(self.rate, self.burst)
+        self._buckets[key] = bucket
+        while len(self._buckets) > self.max_keys:  # the least recently used go first
+            self._buckets.popitem(last=False)
+        wait = bucket.wait()
+        if wait:
+            raise refusal(self.what, wait)
+
+
+class SharedBudgets:
+    """Per key, at most `per_minute` in any moving minute and `burst` in any two seconds
+    (the `limits` library's moving window), counted in Redis: every process sees every
+    count, so a limit holds however many processes serve. Redis away: 503."""
+
+    def __init__(
+        self, limiter: MovingWindowRateLimiter, what: str, per_minute: int, burst: int
+    ) -> None:
+        self.limiter = limiter
+        self.what = what
+        self.items: list[RateLimitItem] = [RateLimitItemPerMinute(per_minute)]
+        if burst < per_minute:
+            self.items.insert(0, RateLimitItemPerSecond(burst, 2))
+
+    async def spend(self, key: str) -> None:
         with redis_errors("rate limits"):
             for item in self.items:
                 if not await self.limiter.hit(item, self.what, key):
                     stats = await self.limiter.get_window_stats(item, self.what, key)
-                    seconds = max(1, math.ceil(stats.reset_time - time.time()))
-                    raise ApiError(
-                        429,
-                        "rate_limited",
-                        f"too many {self.what}; try again in {seconds} s",
-                        headers={"Retry-After": str(seconds)},
-                    )
+                    raise refusal(self.what, stats.reset_time - time.time())
 
 
-def counting_in(redis: aioredis.Redis | None, prefix: str = "chatapp:") -> MovingWindowRateLimiter:
-    """A moving-window limiter counting in this Redis (every process sees every count),
-    or with None in this process's memory."""
+#: Makes the budget of one kind of write: what, per minute, at most at once.
+BudgetMaker = Callable[[str, int, int], Budgets]
+
+
+def budgets_in(redis: aioredis.Redis | None, prefix: str = "chatapp:") -> BudgetMaker:
+    """Budgets counted in this Redis (shared by every process), or with None in memory."""
     if redis is None:
-        return MovingWindowRateLimiter(MemoryStorage())
+        return LocalBudgets
     storage = RedisStorage(
         "async+redis://",  # the client's own pool is used: its URL, Sentinel and timeouts
         implementation="redispy",
         key_prefix=f"{prefix}limits",
         connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # it takes one
     )
-    return MovingWindowRateLimiter(storage)
+    limiter = MovingWindowRateLimiter(storage)
+    return lambda what, per_minute, burst: SharedBudgets(limiter, what, per_minute, burst)
 
 
 class WriteLimits:
@@ -91,27 +130,19 @@ class WriteLimits:
     anonymous sessions (the only thing an anonymous visitor can make us store) and
     new socket connections (a handshake is the costliest thing one can ask)."""
 
-    def __init__(self, limits: LimitSettings, limiter: MovingWindowRateLimiter) -> None:
-        def budget(what: str, per_minute: int) -> Budgets:
-            return Budgets(limiter, what, RateLimitItemPerMinute(per_minute))
-
-        self.posts = budget("posts", limits.posts_per_minute)
-        self.comments = budget("comments", limits.comments_per_minute)
-        self.friend_actions = budget(
-            "friend requests and changes", limits.friend_actions_per_minute
-        )
-        self.messages = budget("messages", limits.messages_per_minute)
-        self.anonymous_sessions = budget(
-            "new sessions from your address", limits.anonymous_sessions_per_minute
-        )
-        # At most two seconds' worth at once: a page load opens one connection, and clients
+    def __init__(self, limits: LimitSettings, budget: BudgetMaker) -> None:
+        self.posts = budget("posts", limits.posts_per_minute, limits.posts_per_minute)
+        self.comments = budget("comments", limits.comments_per_minute, limits.comments_per_minute)
+        actions = limits.friend_actions_per_minute
+        self.friend_actions = budget("friend requests and changes", actions, actions)
+        self.messages = budget("messages", limits.messages_per_minute, limits.messages_per_minute)
+        sessions = limits.anonymous_sessions_per_minute
+        self.anonymous_sessions = budget("new sessions from your address", sessions, sessions)
+        # A burst of two seconds' worth: a page load opens one connection, and clients
         # refused in a reconnect wave come back after Retry-After, spread by their backoff.
-        per_minute = limits.socket_connections_per_minute
-        self.socket_connections = Budgets(
-            limiter,
-            "new connections from your address",
-            RateLimitItemPerSecond(max(1, per_minute // 30), 2),
-            RateLimitItemPerMinute(per_minute),
+        connections = limits.socket_connections_per_minute
+        self.socket_connections = budget(
+            "new connections from your address", connections, max(1, connections // 30)
         )
 
 

@@ -5,15 +5,15 @@ The defaults are in chatapp.settings.LimitSettings; these tests set small ones.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pytest
-from limits import RateLimitItemPerMinute
 from tornado.httpclient import HTTPResponse
 
 from chatapp.backends import connect_redis
 from chatapp.errors import ApiError, ServiceUnavailable
-from chatapp.ratelimit import Budgets, counting_in
+from chatapp.ratelimit import budgets_in
 from tests.apps import Cluster, Running, ServeApp, app_settings, leave, unique
 from tests.client import Browser, body
 from tests.helpers import call
@@ -133,11 +133,15 @@ async def test_a_users_budget_holds_across_processes(cluster: Cluster) -> None:
 async def test_budgets_kept_in_a_redis_that_does_not_answer_refuse_with_503(
     closed_port_url: Callable[[str], str],
 ) -> None:
-    down = counting_in(connect_redis(closed_port_url("redis"), timeout=1))
-    budget = Budgets(down, "posts", RateLimitItemPerMinute(5))
+    down = budgets_in(connect_redis(closed_port_url("redis"), timeout=1))("posts", 5, 5)
     with pytest.raises(ServiceUnavailable):
-        await budget.spend("alice")
-    here = Budgets(counting_in(None), "posts", RateLimitItemPerMinute(2))
+        await down.spend("alice")
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_a_budget_refuses_past_its_limit_per_key(shared: bool, redis_url: str) -> None:
+    redis = connect_redis(redis_url, timeout=1) if shared else None
+    here = budgets_in(redis, f"t{uuid.uuid4().hex[:8]}:")("posts", 2, 2)
     await here.spend("alice")
     await here.spend("alice")
     with pytest.raises(ApiError) as refused:
