@@ -425,14 +425,21 @@ function setUnread(count) {
   badge.parentElement.setAttribute("aria-label", `Notifications, ${count} unread`);
 }
 
+/** The server's count. One read while pushes moved the bell may predate them: it is read
+ *  again (they are counted in the new read), a few times at most while pushes keep coming. */
 async function refreshBell() {
   if (!document.getElementById("unread")) return;
-  const before = bellChanges;
-  try {
-    const { unread: count } = await api("GET", "/api/notifications?limit=1");
-    if (bellChanges === before) setUnread(count);
-  } catch {
-    // unreachable: the connection banner says so, and a reconnect refreshes the bell
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const before = bellChanges;
+    try {
+      const { unread: count } = await api("GET", "/api/notifications?limit=1");
+      if (bellChanges === before) {
+        setUnread(count);
+        return;
+      }
+    } catch {
+      return; // unreachable: the connection banner says so, and a reconnect refreshes the bell
+    }
   }
 }
 

@@ -7,11 +7,13 @@ said in words. Screenshots go to test-artifacts/ (desktop and phone sizes).
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, Page, Route, ViewportSize, expect
 
+from chatapp.realtime.registry import user_room
 from chatapp.social.models import User
 from tests.apps import Running
 from tests.browser import PASSWORD, befriend, person, snapshot
@@ -212,7 +214,8 @@ async def test_a_run_of_messages_is_one_toast_and_one_row_that_count_them(
     alice, _ = await pair(chromium, site)
     bob_user = await user(site, "bob")
     await alice.goto("/settings")
-    before = int(await alice.locator("#unread").text_content() or 0)
+    _, before = await site.app.social.notifications(await user(site, "alice"), None, 1)
+    await expect(alice.locator("#unread")).to_have_text(str(before))  # the page's own read
     for n in range(3):
         await site.app.social.message(bob_user, "alice", f"message {n}")
     toast = alice.locator("#toasts .toast")
@@ -224,6 +227,37 @@ async def test_a_run_of_messages_is_one_toast_and_one_row_that_count_them(
         "Bob sent you 3 messages: “message 2”"
     )
     await expect(alice.locator("#unread")).to_be_hidden()  # the page shows them: all read
+
+
+async def test_the_bell_counts_what_the_server_counts_when_pushes_cross_its_first_read(
+    chromium: Browser, site: Running
+) -> None:
+    """Before: a page's first read of the count, answered after pushes had moved the bell,
+    was dropped as stale, and the bell showed only the pushes (3 instead of 4)."""
+    alice, _ = await pair(chromium, site)
+    alice_user, bob_user = await user(site, "alice"), await user(site, "bob")
+    release = asyncio.Event()
+
+    async def held(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await alice.route(re.compile(r"/api/notifications\?limit=1$"), held)
+    tabs = site.app.sockets.sio.manager
+
+    def alices_sockets() -> set[str]:
+        return {sid for sid, _ in tabs.get_participants("/", user_room(alice_user.id))}
+
+    before = alices_sockets()
+    await alice.goto("/settings")
+    await eventually(lambda: any(tabs.is_connected(s, "/") for s in alices_sockets() - before))
+    for n in range(3):
+        await site.app.social.message(bob_user, "alice", f"message {n}")
+    await expect(alice.locator("#toasts .toast")).to_contain_text("3 messages")
+    release.set()
+    _, unread = await site.app.social.notifications(alice_user, None, 1)
+    assert unread >= 4  # the friend's acceptance and the three messages
+    await expect(alice.locator("#unread")).to_have_text(str(unread))
 
 
 async def test_room_messages_missed_are_one_row_per_person_and_room_leading_there(
