@@ -29,10 +29,10 @@ import socketio
 from tornado.httpclient import AsyncHTTPClient
 
 from bench.compare import percentile
-from bench.targets import FAST_HASHES, build_targets
+from bench.targets import build_targets
 from chatapp.sessions.cookies import COOKIE_NAME
 from tests.client import Browser
-from tests.processes import AppProcess
+from tests.processes import FAST_HASHES, AppProcess
 from tests.servers import redis_server, secantus_server
 
 PASS_PHRASE = "bench-pass-phrase"  # for throwaway bench accounts
@@ -159,7 +159,8 @@ async def main(args: argparse.Namespace) -> None:
             for name, database in backends.items():
                 settings = (
                     f"[session]\nstore = memory\n[database]\nurl = {database}\n"
-                    "[accounts]\n" + FAST_HASHES + "\n[socketio]\nevents_per_second = 1000\n"
+                    + FAST_HASHES
+                    + "[socketio]\nevents_per_second = 1000\n"
                     # one author posts back to back, friends are made in bulk: no budgets
                     "[limits]\nposts_per_minute = 100000\nfriend_actions_per_minute = 100000\n"
                 )

@@ -28,7 +28,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.processes import stop
+from tests.processes import FAST_HASHES, stop
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,10 +187,6 @@ class Target:
             return samples
 
 
-#: argon2id at its cheapest: password hashing is not what these benchmarks measure.
-FAST_HASHES = "argon2_time_cost = 1\nargon2_memory_kib = 64"
-
-
 def chatapp_settings(
     store: str,
     redis_url: str,
@@ -215,7 +211,6 @@ store = {store}
 [redis]
 url = {redis_url}
 prefix = bench{os.getpid()}:
-[accounts]
 {hashes}
 [socketio]
 message_queue = {message_queue}

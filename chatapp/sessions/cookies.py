@@ -75,6 +75,10 @@ class SessionCookies:
         #: Every secret by its key version: Tornado's `cookie_secret` and `key_version`.
         self.keys = {key_version(s): s for s in (*self.previous_secrets, secret)}
         self.key_version = key_version(secret)
+        #: What a cookie is checked with: the key its version names, or each secret for
+        #: one signed before key versions (version 0).
+        self._versioned: tuple[dict[int, str]] = (self.keys,)
+        self._unversioned = (secret, *self.previous_secrets)
         self.secure = secure
         self.touch_interval = touch_interval
         self.sockets = sockets
@@ -95,11 +99,7 @@ class SessionCookies:
         if not cookie_value:
             return None, False
         version = signed_key_version(cookie_value)
-        # Tornado picks the key the cookie names (its key_version); one signed before
-        # key versions (0) is tried with each secret, as all were then.
-        keys: list[str | dict[int, str]] = (
-            [self.secret, *self.previous_secrets] if version == 0 else [self.keys]
-        )
+        keys = self._unversioned if version == 0 else self._versioned
         for key in keys:
             decoded = decode_signed_value(
                 key,

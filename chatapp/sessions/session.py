@@ -29,7 +29,6 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, Protocol
 
 from stores.base import (
-    DELETED,
     USER_ID_KEY,
     SessionRecord,
     SessionStore,
@@ -105,8 +104,9 @@ class Session(MutableMapping[str, Any]):
         self._sockets = sockets
         self._record = record
         self._data: dict[str, Any] = dict(record.data) if record else {}
-        #: What this request wrote, in order: (key, value or DELETED) pairs.
-        self._writes: list[tuple[str, Any]] = []
+        #: Something was written since the last save; what, the save finds by comparing
+        #: with the stored record (a blind patch of the keys that differ).
+        self._unsaved = False
         #: Renewal is considered once per request: a handler that commits early (to
         #: answer with the renewed expiry) is not renewed again by the final commit.
         self._renewal_considered = False
@@ -123,11 +123,11 @@ class Session(MutableMapping[str, Any]):
     def __setitem__(self, key: str, value: Any) -> None:
         encode_value(check_key(key), value)  # refuse what cannot be stored now, not at save
         self._data[key] = value
-        self._writes.append((key, value))
+        self._unsaved = True
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
-        self._writes.append((key, DELETED))
+        self._unsaved = True
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -173,8 +173,8 @@ class Session(MutableMapping[str, Any]):
         True if a write was made; on success the view holds the stored data,
         other writers' keys included.
         """
-        writes, self._writes = self._writes, []
-        if not writes or self.ended:
+        unsaved, self._unsaved = self._unsaved, False
+        if not unsaved or self.ended:
             return False
         if self._record is None:
             self._record = await self._create()
@@ -217,7 +217,7 @@ class Session(MutableMapping[str, Any]):
         old = self._record
         new = await self._create()
         self._data = dict(new.data)
-        self._writes = []
+        self._unsaved = False
         if old is None:
             return
         if keep_sockets and self._sockets is not None:
@@ -241,7 +241,7 @@ class Session(MutableMapping[str, Any]):
                 auth_log.info("session ended (%s): user %s", reason, self.user_id)
         self._record = None
         self._data = {}
-        self._writes = []
+        self._unsaved = False
         self.ended = True
 
     async def _end(self, session_id: str, reason: str) -> None:

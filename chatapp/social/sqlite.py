@@ -46,6 +46,9 @@ _FRIEND_IDS = """
     WHERE (low = :viewer OR high = :viewer) AND state = 'friends'
 """
 _CAN_SEE = f"p.author_id IN (SELECT :viewer UNION {_FRIEND_IDS})"
+#: The user `:me`'s notifications at or below this id are all read: unread ones are
+#: counted, and marked, above it (chatapp.social.sqlite_schema, step 6).
+_READ_THROUGH = "COALESCE((SELECT id FROM notifications_read_through WHERE user_id = :me), 0)"
 
 
 def _use_wal(db: sqlite3.Connection, within: float = 5.0) -> None:
@@ -366,8 +369,9 @@ class SQLiteDatabase(Database):
                 (me, cursor_bound(before), limit),
             ).fetchall()
             (unread,) = db.execute(
-                "SELECT count(*) FROM notifications WHERE user_id = ? AND id > ? AND read = 0",
-                (me, _read_through(db, me)),
+                f"SELECT count(*) FROM notifications WHERE user_id = :me AND id > {_READ_THROUGH}"
+                " AND read = 0",
+                {"me": me},
             ).fetchone()
             return rows, int(unread)
 
@@ -380,8 +384,9 @@ class SQLiteDatabase(Database):
         def mark(db: sqlite3.Connection) -> None:
             if ids is None:
                 db.execute(
-                    "UPDATE notifications SET read = 1 WHERE user_id = ? AND id > ? AND read = 0",
-                    (me, _read_through(db, me)),
+                    "UPDATE notifications SET read = 1"
+                    f" WHERE user_id = :me AND id > {_READ_THROUGH} AND read = 0",
+                    {"me": me},
                 )
             else:
                 db.executemany(
@@ -446,10 +451,10 @@ class SQLiteDatabase(Database):
                 (me, other, pair),
             )
             db.execute(
-                "UPDATE notifications SET read = 1 WHERE user_id = :me AND id > :through"
+                f"UPDATE notifications SET read = 1 WHERE user_id = :me AND id > {_READ_THROUGH}"
                 " AND read = 0 AND EXISTS (SELECT 1 FROM notification_events e"
                 " WHERE e.id = notifications.id AND e.kind = 'message' AND e.actor_id = :other)",
-                {"me": me, "other": other, "through": _read_through(db, me)},
+                {"me": me, "other": other},
             )
             _move_read_through(db, me)
 
@@ -731,24 +736,15 @@ class SQLiteDatabase(Database):
         return await self._run(lambda db: db.execute(sql, params).fetchall())
 
 
-def _read_through(db: sqlite3.Connection, user: int | None) -> int:
-    """The user's notifications at or below this id are all read."""
-    row = db.execute(
-        "SELECT id FROM notifications_read_through WHERE user_id = ?", (user,)
-    ).fetchone()
-    return 0 if row is None else int(row[0])
-
-
-def _move_read_through(db: sqlite3.Connection, user: int | None) -> None:
+def _move_read_through(db: sqlite3.Connection, me: int | None) -> None:
     """After a marking: up to the oldest notification still unread, or to the newest."""
-    through = _read_through(db, user)
     db.execute(
-        "INSERT INTO notifications_read_through (user_id, id) VALUES (:user, COALESCE("
-        " (SELECT MIN(id) - 1 FROM notifications WHERE user_id = :user AND id > :through"
+        "INSERT INTO notifications_read_through (user_id, id) VALUES (:me, COALESCE("
+        f" (SELECT MIN(id) - 1 FROM notifications WHERE user_id = :me AND id > {_READ_THROUGH}"
         "  AND read = 0),"
-        " (SELECT MAX(id) FROM notifications WHERE user_id = :user), 0))"
+        " (SELECT MAX(id) FROM notifications WHERE user_id = :me), 0))"
         " ON CONFLICT (user_id) DO UPDATE SET id = excluded.id",
-        {"user": user, "through": through},
+        {"me": me},
     )
 
 
