@@ -68,9 +68,7 @@ class Cluster:
         async def one(n: int, user: User) -> LeanSocket:
             target = self.b if split and n % 2 else self.a
             async with gate:
-                return await lean_connect(
-                    self.http, target.url, headers=user.headers(), on_event=on_event
-                )
+                return await lean_connect(target.url, headers=user.headers(), on_event=on_event)
 
         return list(await asyncio.gather(*(one(n, u) for n, u in enumerate(users))))
 

@@ -83,7 +83,7 @@ class Run:
         async def one(user: User) -> LeanSocket:
             async with gate:
                 return await lean_connect(
-                    self.http, self.target.url, headers=user.headers(), deflate=deflate, **options
+                    self.target.url, headers=user.headers(), deflate=deflate, **options
                 )
 
         return list(await asyncio.gather(*(one(u) for u in users)))
@@ -208,7 +208,7 @@ class Run:
         sockets = await self.sockets(friends, on_event=receive)
         await asyncio.sleep(1.0)
         await self.lag_p99()
-        answers, lasts, cpu, loop_cpu = [], [], 0.0, 0.0
+        answers, firsts, lasts, cpu, loop_cpu = [], [], [], 0.0, 0.0
         client_cpu, started = time.process_time(), time.perf_counter()
         profilers = self.profilers("fanout")
         for n in range(self.args.posts):
@@ -224,6 +224,7 @@ class Run:
                     raise RuntimeError(f"{self.target.name}: post {response.status} {body}")
             await asyncio.wait_for(everyone_has_it.wait(), timeout=60)
             lasts.append(max(arrivals[body["post"]["id"]]) - sent)
+            firsts.append(min(arrivals[body["post"]["id"]]) - sent)
             await asyncio.sleep(0.2)  # the server finishes what follows the last delivery
             cpu += self.target.cpu_seconds() - cpu_before
             loop_cpu += self.target.cpu_seconds(main_thread_only=True) - loop_cpu_before
@@ -233,6 +234,7 @@ class Run:
         return {
             f"post to {len(friends)} friends": {
                 "client cpu": client_cpu,
+                "first delivery p50 ms": percentile(firsts, 50) * 1000,
                 "last delivery p50 ms": percentile(lasts, 50) * 1000,
                 "last delivery p99 ms": percentile(lasts, 99) * 1000,
                 "HTTP answer p50 ms": percentile(answers, 50) * 1000,
@@ -298,14 +300,21 @@ class Run:
         for profiler in profilers:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=60)
+            if profiler.args[0] == "perf":
+                summarise_perf(Path(profiler.args[-1]))
 
     def profilers(self, scenario: str) -> list[subprocess.Popen[bytes]]:
         """py-spy sampling a Python target while it holds the GIL (`--profile DIR`): a
-        flame graph (DIR/<scenario>-<target>.svg) and its collapsed stacks (.txt)."""
-        if self.args.profile is None or self.target.name == "node":
+        flame graph (DIR/<scenario>-<target>.svg) and its collapsed stacks (.txt); with
+        `--perf`, perf sampling the whole process instead, the kernel included (.perf, and
+        its split by library and system call in .perf.txt)."""
+        if self.args.profile is None or (self.target.name == "node" and not self.args.perf):
             return []
         self.args.profile.mkdir(parents=True, exist_ok=True)
         out = self.args.profile / f"{scenario}-{self.target.name}"
+        if self.args.perf:
+            record = ["perf", "record", "-F", "2000", "-g", "-p", str(self.target.pid)]
+            return [subprocess.Popen([*record, "-o", f"{out}.perf"], stderr=subprocess.DEVNULL)]
         py_spy = str(Path(sys.executable).parent / "py-spy")
         sample = [py_spy, "record", "--pid", str(self.target.pid), "--rate", "500", "--gil"]
         return [
@@ -373,6 +382,22 @@ class Run:
                 "deflate taken": compressed,
             }
         }
+
+
+def summarise_perf(recording: Path) -> None:
+    """Where a perf recording's CPU went: by library (the kernel apart), and by system
+    call and soft interrupt with what they called (loopback TCP delivers to the reader
+    in the writer's soft interrupt: the reader's half of a send is billed to the sender)."""
+    report = ["perf", "report", "-i", str(recording), "--stdio", "-g", "none"]
+    by_library = subprocess.run(
+        [*report, "--no-children", "--sort", "dso"], capture_output=True, text=True, check=True
+    ).stdout
+    by_call = subprocess.run(
+        [*report, "--children", "--sort", "sym"], capture_output=True, text=True, check=True
+    ).stdout
+    lines = [line for line in by_library.splitlines() if "%" in line and not line.startswith("#")]
+    lines += [line for line in by_call.splitlines() if "__x64_sys_" in line or "softirqs" in line]
+    Path(f"{recording}.txt").write_text("\n".join(lines) + "\n")
 
 
 Scenario = Callable[[Run], Awaitable[dict[str, Figures]]]
@@ -505,6 +530,9 @@ def main() -> None:
         "--profile",
         type=Path,
         help="py-spy the fan-outs and socket events: DIR/<scenario>-<target>.svg and .txt",
+    )
+    parser.add_argument(
+        "--perf", action="store_true", help="with --profile: perf instead of py-spy (any target)"
     )
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--show", type=Path, help="print the table of an earlier run's JSON")
