@@ -239,6 +239,21 @@ async def test_one_notification_for_many_users_shares_its_id(database: Database)
     assert unread == 1 and [n.read for n in listed] == [False]
 
 
+async def test_a_post_notifies_exactly_the_friends_of_its_author(database: Database) -> None:
+    alice, bob, carol, dave = await make_users(database, "alice", "bob", "carol", "dave")
+    assert await database.notify_friends(alice, "post") == ([], None)  # no friend yet
+    await befriend(database, alice, bob)
+    await befriend(database, carol, alice)  # either side may have asked
+    await database.request_friendship(alice.id, dave.id)  # asked, not accepted
+    post, _ = await database.create_post(alice.id, "news")
+    friends, made = await database.notify_friends(alice, "post", post_id=post.id)
+    assert sorted(friends) == sorted([bob.id, carol.id])
+    assert made is not None and made.actor == alice and made.post_id == post.id
+    for user, expected in ((bob, [made.id]), (carol, [made.id]), (dave, []), (alice, [])):
+        listed, unread = await database.notifications(user.id, None, 50)
+        assert [n.id for n in listed] == expected and unread == len(expected)
+
+
 async def test_a_post_key_makes_one_post_whatever_the_repeats(database: Database) -> None:
     alice, bob = await make_users(database, "alice", "bob")
     made = await asyncio.gather(*(database.create_post(alice.id, "once", "k-1") for _ in range(5)))

@@ -111,11 +111,10 @@ class Social:
         post, created = await self.db.create_post(author.id, text, key)
         if not created:
             return post, False
-        friends = await self.db.friend_ids(author.id)
         # Both stored first, then pushed as one: each friend's socket is found once and
         # written the two together (chatapp.realtime.delivery), the author's other tabs
         # the post alone.
-        notification = await self.db.notify(friends, "post", author.id, post_id=post.id)
+        friends, notification = await self.db.notify_friends(author, "post", post_id=post.id)
         await self.sockets.push_to_user(author.id, "feed:post", post.public(), skip_sid=skip_sid)
         if notification is not None:
             await self.sockets.push_all_to_users(

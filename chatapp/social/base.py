@@ -160,6 +160,18 @@ class Database(abc.ABC):
         made = Notification("", kind, actor, now(), False, post_id, text, room_id)
         return replace(made, id=str(await self._store_notification(recipients, made)))
 
+    async def notify_friends(
+        self, actor: User, kind: str, *, post_id: str | None = None
+    ) -> tuple[list[str], Notification | None]:
+        """The actor's friends, and one notification stored for them all (as `notify`):
+        what a post needs before it is pushed. A backend may do both in one round trip."""
+        friends = await self.friend_ids(actor.id)
+        if not friends:
+            return friends, None
+        made = Notification("", kind, actor, now(), False, post_id, None, None)
+        number = await self._store_notification([parse_id(f) for f in friends], made)
+        return friends, replace(made, id=str(number))
+
     @abc.abstractmethod
     async def _store_notification(self, recipients: list[int | None], made: Notification) -> int:
         """Store `made` (all but its id) for each recipient under one new id; the id."""
