@@ -316,7 +316,8 @@ class Run:
             record = ["perf", "record", "-F", "2000", "-g", "-p", str(self.target.pid)]
             return [subprocess.Popen([*record, "-o", f"{out}.perf"], stderr=subprocess.DEVNULL)]
         py_spy = str(Path(sys.executable).parent / "py-spy")
-        sample = [py_spy, "record", "--pid", str(self.target.pid), "--rate", "500", "--gil"]
+        pid = str(self.target.pid)
+        sample = [py_spy, "record", "--pid", pid, "--rate", "500", "--gil", "--threads"]
         return [
             subprocess.Popen(
                 [*sample, "--nonblocking", "--format", kind, "--output", f"{out}.{suffix}"],
