@@ -121,6 +121,27 @@ async def test_a_refused_connect_closes_its_engine_io_connection(serve_app: Serv
     await eventually(lambda: not running.app.sio.connections_from)
 
 
+async def test_a_refusal_over_polling_is_fetched_before_the_connection_closes(
+    serve_app: ServeApp,
+) -> None:
+    """As a browser polls: the connect POST answered first, the GET for the refusal sent only
+    then. Before, the connection was closed by then (the GET got 400, the browser said
+    "xhr poll error" and never learnt why)."""
+    running = await serve_app(app_settings(session={"store": "memory"}))
+    polling = running.url + "/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(polling) as opened:
+            sid = json.loads((await opened.text())[1:])["sid"]
+        async with http.post(f"{polling}&sid={sid}", data="40") as posted:
+            assert posted.status == 200
+        await asyncio.sleep(0.2)  # the server has refused by now
+        async with http.get(f"{polling}&sid={sid}") as fetched:
+            assert fetched.status == 200
+            refusal = await fetched.text()
+        assert refusal.startswith("44") and "unauthorized" in refusal
+    await eventually(lambda: not running.app.sio.connections_from, limit=5)
+
+
 async def test_open_connections_per_address_are_capped(serve_app: ServeApp) -> None:
     running = await serve_app(
         app_settings(session={"store": "memory"}, socketio={"max_connections_per_address": 3})

@@ -8,6 +8,7 @@ emits to every process, and presence and control orders live on that Redis.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import types
@@ -171,8 +172,20 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
         if sid is not None and self.manager.is_connected(sid, namespace):
             await self.on_connected(sid)
-        else:  # refused: closed once the refusal is out (over polling, once it is fetched)
-            self.start_background_task(self.eio.disconnect, eio_sid)
+        else:  # refused: closed once the refusal is out
+            self.start_background_task(self._close_refused, eio_sid)
+
+    async def _close_refused(self, eio_sid: str) -> None:
+        """Over long-polling, once the client has fetched the refusal (or after a ping
+        cycle, if it never does): python-engineio marks a closing socket closed before its
+        queue drains, so the GET a browser sends after its connect POST found the
+        connection gone and never learnt why it was refused (an "xhr poll error")."""
+        socket = self.eio.sockets.get(eio_sid)
+        if isinstance(socket, AsyncSocket) and not socket.upgraded:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.eio.ping_interval + self.eio.ping_timeout):
+                    await socket.queue.join()
+        await self.eio.disconnect(eio_sid)
 
 
 async def poll_with_timeout(self: Any) -> list[Any]:
