@@ -19,7 +19,7 @@ $(BIN)/python:
 $(VENV)/.run-installed: pyproject.toml package-lock.json | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	@command -v npm >/dev/null || scripts/system-packages nodejs npm
-	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	npm ci --no-audit --no-fund --ignore-scripts --omit=peer --loglevel=error
 	@touch $@
 
 $(VENV)/.test-installed: pyproject.toml $(VENV)/.run-installed

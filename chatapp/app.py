@@ -39,6 +39,7 @@ from chatapp.health import Health, Probe
 from chatapp.loop_lag import LoopLag
 from chatapp.metrics import Metrics
 from chatapp.ratelimit import LogOnce, WriteLimits, budgets_in
+from chatapp.realtime.admin import AdminUI
 from chatapp.realtime.origins import OriginPolicy
 from chatapp.realtime.registry import Directory
 from chatapp.realtime.server import build_realtime
@@ -48,6 +49,7 @@ from chatapp.sessions.cookie_secret import check_previous_secrets, resolve_cooki
 from chatapp.sessions.cookies import SessionCookies
 from chatapp.sessions.logins import Logins
 from chatapp.settings import Settings
+from chatapp.transport import handshake_of
 from stores.base import SessionStore
 from stores.errors import StoreUnavailable
 
@@ -124,6 +126,9 @@ class ChatApp(tornado.web.Application):
         )
         self.logins = Logins(
             self.cookies, self.sockets.session_socket_count, self.sockets.logins_changed
+        )
+        self.admin = (
+            AdminUI(self.sio, config.admin, self._admin_login) if config.admin.users else None
         )
         self.backends = self._health_probes()
         self._timers: list[PeriodicCallback] = []
@@ -228,12 +233,24 @@ class ChatApp(tornado.web.Application):
         # Sockets first, while the store and database can still record their going.
         self.backends.close()
         await self.sockets.close_all(within=grace)
+        if self.admin is not None:
+            await self.admin.stop()
         await self.sio.shutdown()
         await self.sockets.stop()
         await self.store.close()
         await self.accounts.throttle.close()
         self.accounts.passwords.close()
         await self.db.close()
+
+    async def _admin_login(self, environ: dict[str, Any]) -> tuple[str, str] | None:
+        """The session id and username of a socket's login, if `[admin] users` names it."""
+        session = await self.cookies.load(handshake_of(environ).cookie(self.cookies.name))
+        if session.user_id is None or session.id is None:
+            return None
+        user = await self.accounts.user(session.user_id)
+        if user is None or user.username not in self.config.admin.users:
+            return None
+        return session.id, user.username
 
     def _health_probes(self) -> Health:
         probes = [

@@ -266,6 +266,18 @@ class MetricsSettings(Section):
         return networks
 
 
+class AdminSettings(Section):
+    """The Socket.IO Admin UI at /admin/ (chatapp.realtime.admin), for these users only."""
+
+    #: The usernames whose login opens it; empty: no Admin UI (nothing is served or
+    #: instrumented).
+    users: Words = ()
+    #: Watch only: no disconnecting sockets or moving them between rooms from the UI.
+    read_only: bool = True
+    #: Seconds between the server's reports to an open Admin UI.
+    stats_interval: float = Field(default=2.0, gt=0, le=60)
+
+
 class BenchSettings(Section):
     """For bench/compare.py only; off in every real deployment."""
 
@@ -283,6 +295,7 @@ class Settings(Section):
     socketio: SocketIOSettings = SocketIOSettings()
     limits: LimitSettings = LimitSettings()
     metrics: MetricsSettings = MetricsSettings()
+    admin: AdminSettings = AdminSettings()
     bench: BenchSettings = BenchSettings()
 
     def changed(self, **sections: Mapping[str, Any]) -> Settings:

@@ -127,6 +127,17 @@ REACHES = [
         "chatapp.realtime.delivery:RedisDirectEmit",
         "called by the retrying subscriber, as upstream's does",
     ),
+    # -- python-socketio's Admin UI support (chatapp.realtime.admin) ----------------------------
+    Reach(
+        "socketio.async_admin:InstrumentedAsyncServer.admin_connect",
+        "chatapp.realtime.admin:AdminUI",
+        "called once chatapp's own connect handler has admitted an admin's login",
+    ),
+    Reach(
+        "socketio.base_server:BaseServer.handlers",
+        "chatapp.realtime.admin:AdminUI",
+        "an empty entry for chatapp's class-based namespace, so the reports list it",
+    ),
     # -- python-engineio's server and Tornado: the own WebSocket path (chatapp.transport) -------
     Reach(
         "engineio.async_server:AsyncServer.sockets",

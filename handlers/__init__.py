@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import tornado.web
+
 from chatapp.app import ROOT, ChatApp
 from chatapp.settings import Settings
 from handlers.accounts import LoginHandler, SignupHandler
@@ -50,8 +52,11 @@ from handlers.rooms import (
 from handlers.session_api import LogoutHandler, PrefsHandler, SessionHandler
 from handlers.socket_events import ChatNamespace
 from handlers.socketio_transport import socketio_handler
-from handlers.static import StaticFiles
+from handlers.static import AdminUIFiles, StaticFiles
 from stores.base import SessionStore
+
+#: The Socket.IO Admin UI's built page, installed from npm by `make setup`.
+ADMIN_UI = ROOT / "node_modules" / "@socket.io" / "admin-ui" / "ui" / "dist"
 
 
 def routes() -> list[Any]:
@@ -117,6 +122,15 @@ def make_app(settings: Settings, *, store: SessionStore | None = None, **extra: 
         **extra,
     )
     app.add_handlers(r".*", [(r"/socket.io/", socketio_handler(app))])
+    if settings.admin.users:
+        admin_ui = {"path": str(ADMIN_UI), "default_filename": "index.html"}
+        app.add_handlers(
+            r".*",
+            [
+                (r"/admin", tornado.web.RedirectHandler, {"url": "/admin/"}),
+                (r"/admin/(.*)", AdminUIFiles, admin_ui),
+            ],
+        )
     if settings.bench.loop_lag:
         app.add_handlers(r".*", [(r"/bench/loop-lag", LoopLagHandler)])
     app.sio.register_namespace(ChatNamespace(app))

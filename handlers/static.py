@@ -32,3 +32,31 @@ class StaticFiles(StaticFileHandler):
         answer = Answer(status_code, code, responses.get(status_code, "error").lower())
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(answer.json())
+
+
+#: The Socket.IO Admin UI's built page: its own script only, its styles inline (Vuetify
+#: writes them), and its fonts and icons from the two CDNs its index.html names.
+ADMIN_UI_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com https://cdn.jsdelivr.net",
+        "font-src https://fonts.gstatic.com https://cdn.jsdelivr.net",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class AdminUIFiles(StaticFiles):
+    """The Socket.IO Admin UI (`[admin] users`), from npm's @socket.io/admin-ui: public code
+    that can do nothing by itself; its socket is admitted by an admin's login
+    (chatapp.realtime.admin)."""
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Content-Security-Policy", ADMIN_UI_POLICY)
+        self.set_header("Referrer-Policy", "same-origin")

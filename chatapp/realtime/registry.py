@@ -272,6 +272,19 @@ class UserSockets:
                 await self._move(sid, new_id)
             else:
                 await self.end_local_socket(sid, str(order.get("reason", "ended")))
+        await self._carry_out_elsewhere(room, new_id)
+
+    async def _carry_out_elsewhere(self, room: str, new_id: Any) -> None:
+        """A session's sockets in other namespaces (the Admin UI's: chatapp.realtime.admin)
+        sit in its room there too: they end with it, or follow it to its new id."""
+        manager = self.sio.manager
+        for namespace in [n for n in manager.get_namespaces() if n != NAMESPACE]:
+            for sid, _ in list(manager.get_participants(namespace, room)):
+                if isinstance(new_id, str):
+                    await self.sio.leave_room(sid, room, namespace=namespace)
+                    await self.sio.enter_room(sid, session_room(new_id), namespace=namespace)
+                else:
+                    await self.sio.disconnect(sid, namespace=namespace, ignore_queue=True)
 
     async def _move(self, sid: str, new_id: str) -> None:
         socket = self._local.get(sid)
