@@ -134,6 +134,16 @@ REACHES = [
         "called once chatapp's own connect handler has admitted an admin's login",
     ),
     Reach(
+        "engineio.async_socket:AsyncSocket.handle_post_request",
+        "chatapp.realtime.admin:AdminUI",
+        "put back after instrument() replaces it for every server of the process",
+    ),
+    Reach(
+        "engineio.async_socket:AsyncSocket._websocket_handler",
+        "chatapp.realtime.admin:AdminUI",
+        "put back after instrument() replaces it for every server of the process",
+    ),
+    Reach(
         "socketio.base_server:BaseServer.handlers",
         "chatapp.realtime.admin:AdminUI",
         "an empty entry for chatapp's class-based namespace, so the reports list it",

@@ -13,7 +13,7 @@ from playwright.async_api import Browser as PlaywrightBrowser
 from playwright.async_api import expect
 
 from chatapp.realtime.admin import NAMESPACE
-from tests.apps import Running, ServeApp, app_settings
+from tests.apps import Running, ServeApp, app_settings, leave
 from tests.browser import person, snapshot
 from tests.client import Browser
 from tests.helpers import RecordingClient, eventually
@@ -106,6 +106,8 @@ async def test_a_logout_in_another_process_ends_the_admin_socket(
     )
     a, b = await serve_app(settings), await serve_app(settings)
     alice = await a.login("alice")
+    polling = await a.socket(alice, "polling")  # two instrumented servers: POSTs still work
+    await leave(polling)
     watching = await admin_socket(a, alice)
     assert (await b.browser_with(alice).request("POST", "/api/logout")).code == 204
     await eventually(lambda: not watching.connected, limit=5)
@@ -115,7 +117,9 @@ async def test_a_logout_in_another_process_ends_the_admin_socket(
 async def test_the_admin_ui_connects_with_the_login_in_chromium(
     chromium: PlaywrightBrowser, serve_app: ServeApp
 ) -> None:
-    site = await serve_app(app_settings(session={"store": "memory"}, admin=ADMIN))
+    # Whole seconds: the handshake states the ping interval in them (0.5 would say 0).
+    beats = {"ping_interval": 5, "ping_timeout": 5}
+    site = await serve_app(app_settings(session={"store": "memory"}, socketio=beats, admin=ADMIN))
     context, _ = await person(chromium, site, "alice")
     await context.route("https://**", lambda route: route.abort())  # its CDN fonts: offline
     page = await context.new_page()
