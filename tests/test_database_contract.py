@@ -254,6 +254,46 @@ async def test_a_post_notifies_exactly_the_friends_of_its_author(database: Datab
         assert [n.id for n in listed] == expected and unread == len(expected)
 
 
+async def test_a_posts_notification_goes_to_the_friends_of_the_moment_it_was_made(
+    database: Database,
+) -> None:
+    """Whoever was a friend when the post was made keeps its notification (unfriended
+    later, before or after reading); whoever became one later does not get it."""
+    alice, bob, carol, dave = await make_users(database, "alice", "bob", "carol", "dave")
+    await befriend(database, alice, bob)
+    await befriend(database, alice, carol)
+    _, first = await database.notify_friends(alice, "post")
+    assert first is not None
+    assert [n.id for n in (await database.notifications(carol.id, None, 10))[0]] == [first.id]
+    await database.end_friendship(alice.id, bob.id)  # bob never looked
+    await database.end_friendship(carol.id, alice.id)  # carol did
+    await befriend(database, dave, alice)  # a friend since the post
+    _, second = await database.notify_friends(alice, "post")
+    assert second is not None
+    for user, expected in ((bob, [first.id]), (carol, [first.id]), (dave, [second.id])):
+        listed, unread = await database.notifications(user.id, None, 10)
+        assert ([n.id for n in listed], unread) == (expected, 1)
+    await database.mark_read(dave.id, None)
+    _, third = await database.notify_friends(alice, "post")
+    assert third is not None
+    assert (await database.notifications(dave.id, None, 10))[1] == 1
+    await database.mark_read(dave.id, [third.id])
+    listed, unread = await database.notifications(dave.id, None, 10)
+    assert unread == 0 and [n.read for n in listed] == [True, True]
+
+
+async def test_reading_a_conversation_leaves_an_unseen_post_unread(database: Database) -> None:
+    alice, bob, carol = await make_users(database, "alice", "bob", "carol")
+    await befriend(database, alice, bob)
+    _, post = await database.notify_friends(alice, "post")
+    message = await database.notify([bob.id], "message", carol.id, text="hi")
+    assert post is not None and message is not None
+    await database.mark_conversation_read(bob.id, carol.id)  # moves bob's read-through mark
+    listed, unread = await database.notifications(bob.id, None, 10)
+    assert [(n.id, n.read) for n in listed] == [(message.id, True), (post.id, False)]
+    assert unread == 1
+
+
 async def test_a_post_key_makes_one_post_whatever_the_repeats(database: Database) -> None:
     alice, bob = await make_users(database, "alice", "bob")
     made = await asyncio.gather(*(database.create_post(alice.id, "once", "k-1") for _ in range(5)))

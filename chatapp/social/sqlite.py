@@ -208,7 +208,8 @@ class SQLiteDatabase(Database):
         def request(db: sqlite3.Connection) -> str:
             db.execute(
                 "INSERT INTO friendships (low, high, requester, state) VALUES (?, ?, ?, 'pending')"
-                " ON CONFLICT (low, high) DO UPDATE SET state = 'friends'"
+                " ON CONFLICT (low, high) DO UPDATE SET state = 'friends',"
+                " since = (SELECT COALESCE(MAX(id), 0) FROM notification_events)"
                 " WHERE friendships.requester != excluded.requester",
                 (low, high, me),
             )
@@ -230,6 +231,9 @@ class SQLiteDatabase(Database):
             ).fetchone()
             state = "none" if row is None else _state(row, me)
             if row is not None and expect in (None, state):
+                if state == "friends":  # each keeps the posts of the friendship
+                    _pull(db, low)
+                    _pull(db, high)
                 db.execute("DELETE FROM friendships WHERE low = ? AND high = ?", pair)
             return state
 
@@ -340,16 +344,17 @@ class SQLiteDatabase(Database):
     async def notify_friends(
         self, actor: User, kind: str, *, post_id: str | None = None
     ) -> tuple[list[str], Notification | None]:
-        """One trip to the worker and one transaction: the friend list read there goes
-        straight into the rows (a post to 1,000 friends took four trips, the ids crossing
-        to the loop as text and back)."""
+        """The friend list and the notification, stored once, in one trip to the worker:
+        each friend's copy is written when that friend next reads (`_pull`)."""
         made = Notification("", kind, actor, now(), False, post_id, None, None)
 
         def store(db: sqlite3.Connection) -> tuple[list[str], int | None]:
-            friends = [row[0] for row in db.execute(_FRIEND_IDS, {"viewer": parse_id(actor.id)})]
+            friends = [
+                str(row[0]) for row in db.execute(_FRIEND_IDS, {"viewer": parse_id(actor.id)})
+            ]
             if not friends:
                 return [], None
-            return [str(f) for f in friends], _store_notification(db, friends, made)
+            return friends, _store_event(db, made, for_friends=True)
 
         friends, number = await self._run(store)
         return friends, None if number is None else replace(made, id=str(number))
@@ -360,6 +365,7 @@ class SQLiteDatabase(Database):
         me = parse_id(user_id)
 
         def read(db: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
+            _pull(db, me)
             rows = db.execute(
                 "SELECT e.id, e.kind, e.post_id, e.text, e.room_id, e.created_at, n.read,"
                 f" {_USER} FROM notifications n JOIN notification_events e ON e.id = n.id"
@@ -381,6 +387,7 @@ class SQLiteDatabase(Database):
         me = parse_id(user_id)
 
         def mark(db: sqlite3.Connection) -> None:
+            _pull(db, me)
             if ids is None:
                 db.execute(
                     "UPDATE notifications SET read = 1"
@@ -443,6 +450,7 @@ class SQLiteDatabase(Database):
         pair = pair_key(user_id, other_id)
 
         def mark(db: sqlite3.Connection) -> None:
+            _pull(db, me)
             db.execute(
                 "INSERT INTO conversation_reads (user_id, other_id, last_read)"
                 " VALUES (?, ?, (SELECT COALESCE(MAX(id), 0) FROM messages WHERE pair = ?))"
@@ -735,13 +743,12 @@ class SQLiteDatabase(Database):
         return await self._run(lambda db: db.execute(sql, params).fetchall())
 
 
-def _store_notification(
-    db: sqlite3.Connection, recipients: list[int] | list[int | None], made: Notification
-) -> int:
-    """`made` stored once, and each recipient's copy as its id; the id."""
+def _store_event(db: sqlite3.Connection, made: Notification, *, for_friends: bool = False) -> int:
+    """`made` stored once (all but its id); the id."""
     number = db.execute(
         "INSERT INTO notification_events"
-        " (kind, actor_id, post_id, text, room_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        " (kind, actor_id, post_id, text, room_id, created_at, for_friends)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             made.kind,
             parse_id(made.actor.id),
@@ -749,13 +756,51 @@ def _store_notification(
             made.text,
             parse_id(made.room_id),
             made.created_at.isoformat(),
+            int(for_friends),
         ),
     ).lastrowid
+    return int(number)  # type: ignore[arg-type]
+
+
+def _store_notification(
+    db: sqlite3.Connection, recipients: list[int] | list[int | None], made: Notification
+) -> int:
+    """`made` stored once, and each recipient's copy as its id; the id."""
+    number = _store_event(db, made)
     db.executemany(
         "INSERT INTO notifications (user_id, id) VALUES (?, ?)",
         [(user, number) for user in recipients],
     )
-    return int(number)  # type: ignore[arg-type]
+    return number
+
+
+#: The notifications made for the friends of their actor (`for_friends`) that the user
+#: `:me` has no copy of yet: by someone who was a friend when it was made.
+_UNPULLED = """
+    FROM friendships f JOIN notification_events e
+        ON e.for_friends = 1
+        AND e.actor_id = CASE WHEN f.low = :me THEN f.high ELSE f.low END
+        AND e.id > MAX(f.since, COALESCE(
+            (SELECT id FROM notifications_pulled_through WHERE user_id = :me), 0))
+    WHERE (f.low = :me OR f.high = :me) AND f.state = 'friends'
+"""
+
+
+def _pull(db: sqlite3.Connection, me: int | None) -> None:
+    """Write the user's copies of their friends' new posts' notifications, before anything
+    reads or marks them. A look first, so a read with nothing new writes nothing."""
+    params = {"me": me}
+    if db.execute(f"SELECT 1 {_UNPULLED} LIMIT 1", params).fetchone() is None:
+        return
+    db.execute(
+        f"INSERT OR IGNORE INTO notifications (user_id, id) SELECT :me, e.id {_UNPULLED}", params
+    )
+    db.execute(
+        "INSERT INTO notifications_pulled_through (user_id, id)"
+        " VALUES (:me, (SELECT MAX(id) FROM notification_events))"
+        " ON CONFLICT (user_id) DO UPDATE SET id = excluded.id",
+        params,
+    )
 
 
 def _move_read_through(db: sqlite3.Connection, me: int | None) -> None:

@@ -145,4 +145,20 @@ MIGRATIONS = [
     );
     DELETE FROM counters WHERE name = 'notifications';
     """,
+    # A post's notification is stored once and no longer copied to each friend at once: a
+    # post to 1,000 friends wrote a row into each friend's part of the table, 1,000 pages
+    # once the table was large (WAL writes whole pages: 4 MB and 8-10 µs a recipient at
+    # 300,000 rows). Each friend's copy is written when that friend next reads or marks
+    # notifications (chatapp.social.sqlite._pull), or when the friendship ends, from the
+    # friendships of that moment: `since` is the newest event when it began.
+    """
+    ALTER TABLE friendships ADD COLUMN since INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE notification_events ADD COLUMN for_friends INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX notification_events_for_friends ON notification_events (actor_id, id)
+        WHERE for_friends = 1;
+    CREATE TABLE notifications_pulled_through (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id),
+        id INTEGER NOT NULL
+    );
+    """,
 ]
