@@ -54,6 +54,7 @@ bench: bench-setup
 	$(BIN)/python bench/deflate_worth.py
 	$(BIN)/python bench/social.py
 	$(BIN)/python bench/room_history.py
+	$(BIN)/python bench/notification_depth.py
 	$(BIN)/python bench/cluster.py
 
 clean:
