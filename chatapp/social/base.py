@@ -28,7 +28,6 @@ from chatapp.social.models import (
     RoomSummary,
     User,
 )
-from chatapp.times import now
 
 #: What an author may edit or delete: comments, direct messages, room messages.
 Editable = Literal["comments", "messages", "room_messages"]
@@ -157,7 +156,7 @@ class Database(abc.ABC):
         actor = await self.user(actor_id)
         if not recipients or actor is None:
             return None
-        made = Notification("", kind, actor, now(), False, post_id, text, room_id)
+        made = Notification.new(kind, actor, post_id=post_id, text=text, room_id=room_id)
         return replace(made, id=str(await self._store_notification(recipients, made)))
 
     async def notify_friends(
@@ -168,7 +167,7 @@ class Database(abc.ABC):
         friends = await self.friend_ids(actor.id)
         if not friends:
             return friends, None
-        made = Notification("", kind, actor, now(), False, post_id, None, None)
+        made = Notification.new(kind, actor, post_id=post_id)
         number = await self._store_notification([parse_id(f) for f in friends], made)
         return friends, replace(made, id=str(number))
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from chatapp.times import iso
+from chatapp.times import iso, now
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,19 @@ class Notification:
     text: str | None = None
     #: The room a `room_message` was written in.
     room_id: str | None = None
+
+    @classmethod
+    def new(
+        cls,
+        kind: str,
+        actor: User,
+        *,
+        post_id: str | None = None,
+        text: str | None = None,
+        room_id: str | None = None,
+    ) -> Notification:
+        """Made now and unread; its id is the store's to give (`dataclasses.replace`)."""
+        return cls("", kind, actor, now(), False, post_id, text, room_id)
 
     def public(self) -> dict[str, Any]:
         shown: dict[str, Any] = {

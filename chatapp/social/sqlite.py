@@ -346,7 +346,7 @@ class SQLiteDatabase(Database):
     ) -> tuple[list[str], Notification | None]:
         """The friend list and the notification, stored once, in one trip to the worker:
         each friend's copy is written when that friend next reads (`_pull`)."""
-        made = Notification("", kind, actor, now(), False, post_id, None, None)
+        made = Notification.new(kind, actor, post_id=post_id)
 
         def store(db: sqlite3.Connection) -> tuple[list[str], int | None]:
             friends = [
@@ -763,7 +763,7 @@ def _store_event(db: sqlite3.Connection, made: Notification, *, for_friends: boo
 
 
 def _store_notification(
-    db: sqlite3.Connection, recipients: list[int] | list[int | None], made: Notification
+    db: sqlite3.Connection, recipients: list[int | None], made: Notification
 ) -> int:
     """`made` stored once, and each recipient's copy as its id; the id."""
     number = _store_event(db, made)
