@@ -6,7 +6,6 @@ backend from its module (stores.redis, ...) so only its driver is loaded.
 
 from stores.base import DELETED, USER_ID_KEY, SessionRecord, SessionStore
 from stores.errors import (
-    SessionConflict,
     SessionGone,
     SessionStoreError,
     SessionValueError,
@@ -16,7 +15,6 @@ from stores.errors import (
 __all__ = [
     "DELETED",
     "USER_ID_KEY",
-    "SessionConflict",
     "SessionGone",
     "SessionRecord",
     "SessionStore",

@@ -1,34 +1,26 @@
 """The abstract SessionStore: the guarantees every backend gives.
 
-A session is a flat mapping of keys to JSON values plus a revision. Writers never
-send the whole mapping back: a save is a *patch* of the keys a writer set or
-deleted since it loaded, with the revision it loaded. Each key remembers the
-revision that last wrote it, so the backend can apply a patch atomically when no
-key in it was written after the writer's load, and refuse it with
-`SessionConflict` naming the keys otherwise. Two writers of different keys both
-win; two read-modify-writers of one key never silently overwrite each other.
-A *blind* save (`base_revision=None`: values that do not depend on what the
-writer read) is never refused for a conflict: the later write wins.
+A session is a flat mapping of keys to JSON values. Writers never send the
+whole mapping back: a save is a *patch* of the keys a writer set or deleted,
+applied atomically, so two writers of different keys both win and the later
+writer of one key wins. (No revision is kept: chatapp's writes never depend on
+what they read, so there is nothing for a revision to protect.)
 
-The base owns what is the same everywhere (id checks, JSON, expiry on read, the
-retrying read-modify-write helper); a backend implements a few primitives, each
-of which must be atomic on its own.
+The base owns what is the same everywhere (id checks, JSON, expiry on read); a
+backend implements a few primitives, each of which must be atomic on its own.
 """
 
 from __future__ import annotations
 
 import abc
-import asyncio
-import copy
 import json
-import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, ClassVar, Concatenate, Final, ParamSpec, TypeVar
 
-from stores.errors import SessionConflict, SessionGone, SessionValueError, StoreUnavailable
+from stores.errors import SessionGone, SessionValueError, StoreUnavailable
 
 #: The data key whose value (a string) is indexed: a user's sessions can be listed.
 USER_ID_KEY: Final = "user_id"
@@ -36,9 +28,6 @@ USER_ID_KEY: Final = "user_id"
 MAX_ID_LENGTH: Final = 256
 #: Longest key name a store accepts.
 MAX_KEY_LENGTH: Final = 256
-#: The base revision of a blind save: above every revision a key can have (and exact
-#: as a double, for Redis's Lua), so no key is ever "written after" it.
-_BLIND: Final = 2**53 - 1
 
 
 class _Deleted:
@@ -55,11 +44,10 @@ EncodedChanges = dict[str, str | None]
 
 @dataclass(frozen=True)
 class SessionRecord:
-    """A session as loaded: its data, the revision to patch against, its expiry."""
+    """A session as loaded: its data and its expiry."""
 
     id: str
     data: Mapping[str, Any]
-    revision: int
     expires_at: float  # epoch seconds: the sliding idle expiry, never past deadline
     deadline: float  # epoch seconds: the absolute expiry, fixed at creation
 
@@ -80,10 +68,8 @@ class StoredSession:
 
     id: str
     data: dict[str, str]
-    revision: int
     expires_at: float
     deadline: float
-    key_revisions: dict[str, int] = field(default_factory=dict)
 
     @property
     def user_id(self) -> str | None:
@@ -203,7 +189,6 @@ class SessionStore(abc.ABC):
         stored = StoredSession(
             id=session_id,
             data={check_key(k): encode_value(k, v) for k, v in data.items()},
-            revision=0,
             expires_at=self._expiry_from(now, deadline),
             deadline=deadline,
         )
@@ -211,23 +196,18 @@ class SessionStore(abc.ABC):
         return self._record(stored)
 
     @observed
-    async def save(
-        self, session_id: str, changes: Mapping[str, Any], *, base_revision: int | None
-    ) -> SessionRecord:
-        """Apply the keys set (or set to DELETED) since `base_revision`; renews idle expiry.
+    async def save(self, session_id: str, changes: Mapping[str, Any]) -> SessionRecord:
+        """Apply the keys set (or set to DELETED), atomically; renews the idle expiry.
 
-        Raises SessionConflict if another writer changed one of these keys since
-        that revision (never when `base_revision` is None: a blind save, the
-        later write wins), SessionGone if the session was destroyed or expired.
+        Raises SessionGone if the session was destroyed or expired: a late save
+        never recreates it.
         """
         if not is_plausible_id(session_id):
             raise SessionGone(str(session_id))
         encoded: EncodedChanges = {
             check_key(k): None if v is DELETED else encode_value(k, v) for k, v in changes.items()
         }
-        base = _BLIND if base_revision is None else base_revision
-        stored = await self._apply(session_id, encoded, base, self.clock())
-        return self._record(stored)
+        return self._record(await self._apply(session_id, encoded, self.clock()))
 
     @observed
     async def touch(self, session_id: str) -> float | None:
@@ -263,38 +243,6 @@ class SessionStore(abc.ABC):
             await self.destroy(session_id)
         return ended
 
-    async def modify(
-        self,
-        session_id: str,
-        mutate: Callable[[dict[str, Any]], None],
-        *,
-        loaded: SessionRecord | None = None,
-        attempts: int = 100,
-    ) -> SessionRecord:
-        """Read, let `mutate` change the data in place, save; retry on conflict.
-
-        `mutate` may run several times, each time on fresh data, so it must not
-        have other side effects. A record the caller `loaded` just now saves the
-        first read. Raises SessionGone, or SessionConflict after `attempts`
-        losses in a row.
-        """
-        for attempt in range(attempts):
-            record = loaded if attempt == 0 and loaded is not None else await self.load(session_id)
-            if record is None:
-                raise SessionGone(session_id)
-            data = copy.deepcopy(dict(record.data))
-            mutate(data)
-            changes = changed_keys(record.data, data)
-            if not changes:
-                return record
-            try:
-                return await self.save(session_id, changes, base_revision=record.revision)
-            except SessionConflict as conflict:
-                last = conflict
-                # Full jitter spreads the retries of many contending writers.
-                await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
-        raise last
-
     async def sweep(self) -> int:
         """Remove expired sessions now; the number removed.
 
@@ -323,10 +271,9 @@ class SessionStore(abc.ABC):
         """Store a new session; fail if the id exists."""
 
     @abc.abstractmethod
-    async def _apply(
-        self, session_id: str, changes: EncodedChanges, base_revision: int, now: float
-    ) -> StoredSession:
-        """Atomically: check conflicts, apply, bump the revision, renew the idle expiry."""
+    async def _apply(self, session_id: str, changes: EncodedChanges, now: float) -> StoredSession:
+        """Atomically, on a live session: apply the changes and renew the idle expiry;
+        SessionGone if it is not live."""
 
     @abc.abstractmethod
     async def _touch(self, session_id: str, now: float) -> float | None:
@@ -346,25 +293,13 @@ class SessionStore(abc.ABC):
         """The idle expiry a save or touch at `now` sets: never past the deadline."""
         return min(now + self.idle_timeout, deadline)
 
-    def _apply_in_place(
-        self, stored: StoredSession, changes: EncodedChanges, base_revision: int, now: float
-    ) -> None:
-        """Apply a patch to a session held under the backend's lock (memory, file).
-
-        Raises SessionConflict, and changes nothing, if any key in the patch was
-        written after `base_revision`.
-        """
-        conflicts = [k for k in changes if stored.key_revisions.get(k, 0) > base_revision]
-        if conflicts:
-            raise SessionConflict(stored.id, conflicts)
-        stored.revision += 1
+    def _apply_in_place(self, stored: StoredSession, changes: EncodedChanges, now: float) -> None:
+        """Apply a patch to a session held under the backend's lock (memory, file)."""
         for key, value in changes.items():
             if value is None:
                 stored.data.pop(key, None)
             else:
                 stored.data[key] = value
-            # Kept for deleted keys too: a delete must conflict with a concurrent set.
-            stored.key_revisions[key] = stored.revision
         stored.expires_at = self._expiry_from(now, stored.deadline)
 
     @staticmethod
@@ -372,7 +307,6 @@ class SessionStore(abc.ABC):
         return SessionRecord(
             id=stored.id,
             data={k: json.loads(v) for k, v in stored.data.items()},
-            revision=stored.revision,
             expires_at=stored.expires_at,
             deadline=stored.deadline,
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 
 class SessionStoreError(Exception):
     """Base of every error raised by a session store."""
@@ -21,17 +19,6 @@ class SessionGone(SessionStoreError):
 
     def __init__(self, session_id: str) -> None:
         super().__init__("the session no longer exists (destroyed or expired)")
-        self.session_id = session_id
-
-
-class SessionConflict(SessionStoreError):
-    """Another writer changed one of these keys after this writer loaded them."""
-
-    def __init__(self, session_id: str, keys: Iterable[str]) -> None:
-        self.keys = sorted(keys)
-        super().__init__(
-            f"session keys changed by another writer since load: {', '.join(self.keys)}"
-        )
         self.session_id = session_id
 
 

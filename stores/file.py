@@ -2,7 +2,7 @@
 
 Layout under the directory:
 
-    <sha256(id)>.session           JSON: id, data, revisions, deadline
+    <sha256(id)>.session           JSON: id, data, deadline
     .locks/<2 hex digits>          256 lock stripes, fcntl.flock'ed, never deleted
     .users/<sha256(user)>/<sha256(id)>   the user index: one marker file per session
 
@@ -16,8 +16,9 @@ Why so:
   disk) leaves the old one. A login is indexed before its file is written
   and unindexed after, so a crash in between leaves a stale index entry
   (listing checks the data), never a login that "log out everywhere" misses.
-- Read-modify-write holds the session's lock stripe: an asyncio.Lock for this
-  process, then flock() for other processes. Stripes, not one lock file per
+- A patch (read the file, change it, write it) holds the session's lock
+  stripe: an asyncio.Lock for this process, then flock() for other
+  processes. Stripes, not one lock file per
   session, because deleting a lock file that another process has open breaks
   mutual exclusion.
 - All file work runs in a small thread pool of the store's own, off the IOLoop.
@@ -82,16 +83,14 @@ class FileSessionStore(SessionStore):
 
         await self._locked(stored.id, insert)
 
-    async def _apply(
-        self, session_id: str, changes: EncodedChanges, base_revision: int, now: float
-    ) -> StoredSession:
+    async def _apply(self, session_id: str, changes: EncodedChanges, now: float) -> StoredSession:
         def apply() -> StoredSession:
             path = self._path(session_id)
             stored = self._read_file(path)
             if stored is None or stored.expires_at <= now:
                 raise SessionGone(session_id)
             old_user = stored.user_id
-            self._apply_in_place(stored, changes, base_revision, now)
+            self._apply_in_place(stored, changes, now)
             if stored.user_id != old_user:
                 self._index(stored)
             self._write_file(path, stored)
@@ -179,8 +178,6 @@ class FileSessionStore(SessionStore):
             return StoredSession(
                 id=_str(doc["id"]),
                 data={_str(k): _str(v) for k, v in doc["data"].items()},
-                revision=int(doc["revision"]),
-                key_revisions={_str(k): int(v) for k, v in doc["key_revisions"].items()},
                 deadline=float(doc["deadline"]),
                 expires_at=expires_at,
             )
@@ -194,8 +191,6 @@ class FileSessionStore(SessionStore):
         doc = {
             "id": stored.id,
             "data": stored.data,
-            "revision": stored.revision,
-            "key_revisions": stored.key_revisions,
             "deadline": stored.deadline,
         }
         temp = self.directory / f".tmp-{os.getpid()}-{_digest(stored.id)[:16]}"

@@ -68,15 +68,13 @@ class MemorySessionStore(SessionStore):
         self._sessions[stored.id] = replace(stored, data=dict(stored.data))
         self._index(stored)
 
-    async def _apply(
-        self, session_id: str, changes: EncodedChanges, base_revision: int, now: float
-    ) -> StoredSession:
+    async def _apply(self, session_id: str, changes: EncodedChanges, now: float) -> StoredSession:
         stored = self._live(session_id, now)
         if stored is None:
             raise SessionGone(session_id)
         self._unindex(session_id)
         try:
-            self._apply_in_place(stored, changes, base_revision, now)
+            self._apply_in_place(stored, changes, now)
         finally:
             self._index(stored)
         self._used(session_id)

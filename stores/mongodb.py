@@ -3,15 +3,13 @@
 The store is handed a collection; both drivers' collections offer the same
 awaitable calls used here, so the code is one. A document:
 
-    {_id: session id, data: {key: JSON text}, krev: {key: revision},
-     rev: int, user_id: str?, deadline: date, expires_at: date}
+    {_id: session id, data: {key: JSON text}, user_id: str?, deadline: date,
+     expires_at: date}
 
 Keys are escaped for field names (`%`, `.` and `$` become %25, %2E, %24);
 values stay JSON text, so no value can be read as an operator and nothing
-drifts through BSON types. A patch is one `find_one_and_update` whose filter
-requires every patched key's revision to be at most the writer's base revision
-and whose update pipeline bumps `rev` and stamps it on those keys: one round
-trip, atomic on the document. The TTL index removes expired documents about
+drifts through BSON types. A patch is one `find_one_and_update` on a live
+document: one round trip, atomic on the document. The TTL index removes expired documents about
 once a minute; reads check `expires_at` themselves.
 """
 
@@ -27,7 +25,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from stores.base import USER_ID_KEY, EncodedChanges, SessionStore, StoredSession, user_id_of
-from stores.errors import SessionConflict, SessionGone, SessionStoreError, StoreUnavailable
+from stores.errors import SessionGone, SessionStoreError, StoreUnavailable
 
 UTC = dt.UTC
 
@@ -69,8 +67,6 @@ class MongoSessionStore(SessionStore):
         doc: dict[str, Any] = {
             "_id": stored.id,
             "data": {escape_key(k): v for k, v in stored.data.items()},
-            "krev": {},
-            "rev": stored.revision,
             "deadline": _date(stored.deadline),
             "expires_at": _date(stored.expires_at),
         }
@@ -82,20 +78,13 @@ class MongoSessionStore(SessionStore):
             except DuplicateKeyError:
                 raise SessionStoreError(f"session id already exists: {stored.id!r}") from None
 
-    async def _apply(
-        self, session_id: str, changes: EncodedChanges, base_revision: int, now: float
-    ) -> StoredSession:
-        live = {"_id": session_id, "expires_at": {"$gt": _date(now)}}
-        unchanged_since_load = {
-            f"krev.{escape_key(k)}": {"$not": {"$gt": base_revision}} for k in changes
-        }
+    async def _apply(self, session_id: str, changes: EncodedChanges, now: float) -> StoredSession:
         stamp: dict[str, Any] = {
             "expires_at": {"$min": [_date(now + self.idle_timeout), "$deadline"]}
         }
         removed = []
         for key, value in changes.items():
             field = escape_key(key)
-            stamp[f"krev.{field}"] = "$rev"
             if value is None:
                 removed.append(f"data.{field}")
             else:
@@ -106,28 +95,18 @@ class MongoSessionStore(SessionStore):
                 removed.append("user_id")
             else:
                 stamp["user_id"] = {"$literal": user_id}
-        pipeline: list[dict[str, Any]] = [
-            {"$set": {"rev": {"$add": ["$rev", 1]}}},
-            {"$set": stamp},
-        ]
+        pipeline: list[dict[str, Any]] = [{"$set": stamp}]
         if removed:
             pipeline.append({"$unset": removed})
         with unavailable_on_network_errors():
             doc = await self.collection.find_one_and_update(
-                {**live, **unchanged_since_load},
+                {"_id": session_id, "expires_at": {"$gt": _date(now)}},
                 pipeline,
                 return_document=ReturnDocument.AFTER,
             )
-            if doc is not None:
-                return _stored(doc)
-            current = await self.collection.find_one(live)
-        if current is None:
+        if doc is None:
             raise SessionGone(session_id)
-        stored = _stored(current)
-        conflicts = [k for k in changes if stored.key_revisions.get(k, 0) > base_revision]
-        # Empty only if the conflicting writer's change was itself undone
-        # meanwhile, which cannot happen: revisions only grow. Report it anyway.
-        raise SessionConflict(session_id, conflicts or changes)
+        return _stored(doc)
 
     async def _touch(self, session_id: str, now: float) -> float | None:
         with unavailable_on_network_errors():
@@ -162,8 +141,6 @@ def _stored(doc: dict[str, Any]) -> StoredSession:
     return StoredSession(
         id=doc["_id"],
         data={unquote(k): v for k, v in doc.get("data", {}).items()},
-        key_revisions={unquote(k): v for k, v in doc.get("krev", {}).items()},
-        revision=doc["rev"],
         deadline=_epoch(doc["deadline"]),
         expires_at=_epoch(doc["expires_at"]),
     )

@@ -1,18 +1,18 @@
 """Sessions as Redis hashes with a TTL, patched by Lua scripts.
 
-    <prefix>s:<id>     hash: rev, exp (ms), deadline (ms), user?, d:<key> = JSON text,
-                       r:<key> = revision that last wrote the key; PEXPIREAT exp
+    <prefix>s:<id>     hash: exp (ms), deadline (ms), user?, d:<key> = JSON text;
+                       PEXPIREAT exp
     <prefix>u:<user>   set of that user's session ids; expires with its last deadline
 
 (The ids a store is given are the session layer's keys: chatapp passes a hash
 of the cookie's id, so nothing here opens a session.)
 
 Each primitive is one script, so it runs atomically on the server: a patch
-checks every key's revision, applies, bumps `rev` and renews the TTL in one
-step, and a script on a key that expired or was deleted finds nothing and
-creates nothing. Expired means by the app's clock (`exp` against the `now`
-a script is given), not only by the server's TTL: an app host whose clock
-runs ahead of Redis's never renews what it already considers expired.
+applies its keys and renews the TTL in one step, and a script on a key that
+expired or was deleted finds nothing and creates nothing. Expired means by
+the app's clock (`exp` against the `now` a script is given), not only by the
+server's TTL: an app host whose clock runs ahead of Redis's never renews what
+it already considers expired.
 Scripts name the user-index keys they build from the prefix, which a single
 Redis (or a cluster with hash tags in the prefix) accepts.
 """
@@ -27,7 +27,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError, TimeoutError
 
 from stores.base import USER_ID_KEY, EncodedChanges, SessionStore, StoredSession, user_id_of
-from stores.errors import SessionConflict, SessionGone, SessionStoreError, StoreUnavailable
+from stores.errors import SessionGone, SessionStoreError, StoreUnavailable
 
 # A user's index set lives as long as the latest deadline of its sessions.
 _INDEX = """
@@ -45,7 +45,7 @@ _INSERT = (
     _INDEX
     + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'rev', 0, 'exp', ARGV[2], 'deadline', ARGV[3])
+redis.call('HSET', KEYS[1], 'exp', ARGV[2], 'deadline', ARGV[3])
 for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], 'd:' .. ARGV[i], ARGV[i + 1]) end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[1], 'user', ARGV[4])
@@ -56,36 +56,27 @@ return 1
 """
 )
 
-# KEYS[1] session; ARGV: now_ms, idle_ms, base_rev, session id, user prefix,
+# KEYS[1] session; ARGV: now_ms, idle_ms, session id, user prefix,
 # user changes ('0'/'1'), new user or '', then triples key, op ('s'/'d'), JSON
 _APPLY = (
     _INDEX
     + """
 local live_until = redis.call('HGET', KEYS[1], 'exp')
-if not live_until or tonumber(live_until) <= tonumber(ARGV[1]) then return {'gone'} end
-local base = tonumber(ARGV[3])
-local conflicts = {'conflict'}
-for i = 8, #ARGV, 3 do
-  local written = redis.call('HGET', KEYS[1], 'r:' .. ARGV[i])
-  if written and tonumber(written) > base then conflicts[#conflicts + 1] = ARGV[i] end
-end
-if #conflicts > 1 then return conflicts end
-local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-for i = 8, #ARGV, 3 do
+if not live_until or tonumber(live_until) <= tonumber(ARGV[1]) then return false end
+for i = 7, #ARGV, 3 do
   if ARGV[i + 1] == 's' then
     redis.call('HSET', KEYS[1], 'd:' .. ARGV[i], ARGV[i + 2])
   else
     redis.call('HDEL', KEYS[1], 'd:' .. ARGV[i])
   end
-  redis.call('HSET', KEYS[1], 'r:' .. ARGV[i], rev)
 end
 local deadline = tonumber(redis.call('HGET', KEYS[1], 'deadline'))
-if ARGV[6] == '1' then
+if ARGV[5] == '1' then
   local old = redis.call('HGET', KEYS[1], 'user')
-  if old then redis.call('SREM', ARGV[5] .. old, ARGV[4]) end
-  if ARGV[7] ~= '' then
-    redis.call('HSET', KEYS[1], 'user', ARGV[7])
-    index(ARGV[5] .. ARGV[7], ARGV[4], deadline)
+  if old then redis.call('SREM', ARGV[4] .. old, ARGV[3]) end
+  if ARGV[6] ~= '' then
+    redis.call('HSET', KEYS[1], 'user', ARGV[6])
+    index(ARGV[4] .. ARGV[6], ARGV[3], deadline)
   else
     redis.call('HDEL', KEYS[1], 'user')
   end
@@ -93,7 +84,7 @@ end
 local exp = string.format('%d', math.min(tonumber(ARGV[1]) + tonumber(ARGV[2]), deadline))
 redis.call('HSET', KEYS[1], 'exp', exp)
 redis.call('PEXPIREAT', KEYS[1], exp)
-return {'ok', redis.call('HGETALL', KEYS[1])}
+return redis.call('HGETALL', KEYS[1])
 """
 )
 
@@ -169,15 +160,12 @@ class RedisSessionStore(SessionStore):
         if not created:
             raise SessionStoreError(f"session id already exists: {stored.id!r}")
 
-    async def _apply(
-        self, session_id: str, changes: EncodedChanges, base_revision: int, now: float
-    ) -> StoredSession:
+    async def _apply(self, session_id: str, changes: EncodedChanges, now: float) -> StoredSession:
         user_changes = USER_ID_KEY in changes
         new_user = user_id_of(changes[USER_ID_KEY]) if user_changes else None
         args: list[Any] = [
             _ms(now),
             _ms(self.idle_timeout),
-            base_revision,
             session_id,
             self._user_prefix,
             "1" if user_changes else "0",
@@ -186,13 +174,10 @@ class RedisSessionStore(SessionStore):
         for key, value in changes.items():
             args += [key, "d", ""] if value is None else [key, "s", value]
         with _unavailable_on_network_errors():
-            reply = await self._apply_script(keys=[self._session_prefix + session_id], args=args)
-        outcome = _text(reply[0])
-        if outcome == "gone":
+            fields = await self._apply_script(keys=[self._session_prefix + session_id], args=args)
+        if fields is None:
             raise SessionGone(session_id)
-        if outcome == "conflict":
-            raise SessionConflict(session_id, [_text(k) for k in reply[1:]])
-        return _stored(session_id, _pairs(reply[1]))
+        return _stored(session_id, _pairs(fields))
 
     async def _touch(self, session_id: str, now: float) -> float | None:
         with _unavailable_on_network_errors():
@@ -229,8 +214,6 @@ def _stored(session_id: str, fields: dict[str, str]) -> StoredSession:
     return StoredSession(
         id=session_id,
         data={k[2:]: v for k, v in fields.items() if k.startswith("d:")},
-        key_revisions={k[2:]: int(v) for k, v in fields.items() if k.startswith("r:")},
-        revision=int(fields["rev"]),
         expires_at=int(fields["exp"]) / 1000,
         deadline=int(fields["deadline"]) / 1000,
     )

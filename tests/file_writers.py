@@ -16,7 +16,6 @@ import asyncio
 import os
 import random
 import sys
-from collections.abc import Callable
 
 from stores.base import USER_ID_KEY
 from stores.errors import SessionGone, StoreUnavailable
@@ -27,13 +26,6 @@ WRITERS = 50
 
 def store(directory: str) -> FileSessionStore:
     return FileSessionStore(directory, idle_timeout=3600, absolute_timeout=7200)
-
-
-def updating(changes: dict[str, object]) -> Callable[[dict[str, object]], None]:
-    def update(data: dict[str, object]) -> None:
-        data.update(changes)
-
-    return update
 
 
 async def hammer(directory: str, ids: list[str]) -> None:
@@ -47,10 +39,7 @@ async def hammer(directory: str, ids: list[str]) -> None:
             changes: dict[str, object] = {f"k{rng.randrange(4)}": value}
             if rng.random() < 0.2:  # logins move between users: the index is written too
                 changes[USER_ID_KEY] = f"user{owner}-{rng.randrange(2)}"
-            if rng.random() < 0.5:
-                await sessions.save(ids[owner], changes, base_revision=None)
-            else:  # a read-modify-write, run again on conflict
-                await sessions.modify(ids[owner], updating(changes))
+            await sessions.save(ids[owner], changes)
 
     print("ready", flush=True)
     await asyncio.gather(*(writer(n) for n in range(WRITERS)))
@@ -58,7 +47,7 @@ async def hammer(directory: str, ids: list[str]) -> None:
 
 async def write(directory: str, session_id: str, size: int) -> None:
     try:
-        await store(directory).save(session_id, {"big": "x" * size}, base_revision=None)
+        await store(directory).save(session_id, {"big": "x" * size})
         print("written", flush=True)
     except StoreUnavailable as exc:
         print(f"unavailable: {exc}", flush=True)

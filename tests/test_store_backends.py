@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -60,7 +61,7 @@ async def test_a_corrupt_session_file_is_logged_and_treated_as_absent(
         assert "corrupt session file" in caplog.text
         caplog.clear()
         with pytest.raises(SessionGone):
-            await store.save(sid, {"x": 2}, base_revision=0)
+            await store.save(sid, {"x": 2})
     await store.close()
 
 
@@ -81,10 +82,8 @@ async def test_the_file_sweep_removes_expired_sessions_and_their_index(tmp_path:
 async def test_file_writes_leave_only_private_complete_files(tmp_path: Path) -> None:
     store = FileSessionStore(tmp_path, **TIMEOUTS)
     sid = new_id()
-    record = await store.create(sid, {})
-    await asyncio.gather(
-        *(store.save(sid, {f"k{i}": i}, base_revision=record.revision) for i in range(30))
-    )
+    await store.create(sid, {})
+    await asyncio.gather(*(store.save(sid, {f"k{i}": i}) for i in range(30)))
     files = list(tmp_path.glob("*"))
     assert not [p for p in files if p.name.startswith(".tmp-")]
     (path,) = tmp_path.glob("*.session")
@@ -145,7 +144,7 @@ async def test_a_full_memory_store_evicts_anonymous_sessions_before_any_login() 
     assert [await store.load(sid) is not None for sid in anonymous[-2:]] == [True, True]
     assert len(store) == 3
     # logged in meanwhile (no longer anonymous): kept as a login
-    await store.save(anonymous[-1], {"user_id": "bob"}, base_revision=None)
+    await store.save(anonymous[-1], {"user_id": "bob"})
     for _ in range(5):
         await store.create(new_id(), {})
     assert await store.load(anonymous[-1]) is not None and await store.load(login) is not None
@@ -176,7 +175,7 @@ async def test_a_down_server_raises_store_unavailable_within_seconds(
         store.ping(),
         store.load(new_id()),
         store.create(new_id(), {}),
-        store.save(new_id(), {"k": 1}, base_revision=0),
+        store.save(new_id(), {"k": 1}),
         store.touch(new_id()),
     ):
         with pytest.raises(StoreUnavailable):
@@ -191,4 +190,32 @@ async def test_a_burst_beyond_the_connection_pool_waits_instead_of_failing(redis
     await asyncio.gather(*(store.create(sid, {"n": 0}) for sid in ids))
     loaded = await asyncio.gather(*(store.load(sid) for sid in ids))
     assert all(record is not None for record in loaded)
+    await store.close()
+
+
+# -- sessions stored before revisions went -------------------------------------------
+
+
+async def test_a_session_file_with_revisions_loads_and_saves(tmp_path: Path) -> None:
+    store = FileSessionStore(tmp_path, **TIMEOUTS)
+    sid = new_id()
+    await store.create(sid, {"theme": "dark"})
+    (path,) = tmp_path.glob("*.session")
+    doc = json.loads(path.read_text())
+    doc.update(revision=3, key_revisions={"theme": 3})  # as files were written before
+    mtime = path.stat().st_mtime
+    path.write_text(json.dumps(doc))
+    os.utime(path, (mtime, mtime))
+    assert (await store.load(sid)).data == {"theme": "dark"}  # type: ignore[union-attr]
+    assert (await store.save(sid, {"theme": "light"})).data == {"theme": "light"}
+    await store.close()
+
+
+async def test_a_redis_session_with_revisions_loads_and_saves(redis_url: str) -> None:
+    store = RedisSessionStore(connect_redis(redis_url, timeout=5), prefix="old:", **TIMEOUTS)
+    sid = new_id()
+    await store.create(sid, {"theme": "dark"})
+    await store.client.hset(f"old:s:{sid}", mapping={"rev": 3, "r:theme": 3})
+    assert (await store.load(sid)).data == {"theme": "dark"}  # type: ignore[union-attr]
+    assert (await store.save(sid, {"theme": "light"})).data == {"theme": "light"}
     await store.close()

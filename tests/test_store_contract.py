@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from stores import DELETED, SessionConflict, SessionGone, SessionValueError
+from stores import DELETED, SessionGone, SessionValueError
 from stores.base import SessionStore
 from tests.conftest import StoreFactory
 from tests.helpers import eventually
@@ -24,11 +24,10 @@ async def test_a_created_session_loads_with_its_data(make_store: StoreFactory) -
     store = make_store()
     await store.prepare()
     sid = new_id()
-    created = await store.create(sid, {"theme": "dark", "n": 1, "nested": {"a": [1, 2]}})
+    await store.create(sid, {"theme": "dark", "n": 1, "nested": {"a": [1, 2]}})
     loaded = await store.load(sid)
     assert loaded is not None
     assert loaded.data == {"theme": "dark", "n": 1, "nested": {"a": [1, 2]}}
-    assert loaded.revision == created.revision
     assert loaded.expires_at <= loaded.deadline
 
 
@@ -40,7 +39,7 @@ async def test_unknown_and_malformed_ids_are_absent_and_store_nothing(
         assert await store.load(sid) is None  # type: ignore[arg-type]
         assert await store.touch(sid) is None  # type: ignore[arg-type]
         with pytest.raises(SessionGone):
-            await store.save(sid, {"k": 1}, base_revision=0)  # type: ignore[arg-type]
+            await store.save(sid, {"k": 1})  # type: ignore[arg-type]
         await store.destroy(sid)  # type: ignore[arg-type]
         assert await store.load(sid) is None  # type: ignore[arg-type]
 
@@ -48,18 +47,17 @@ async def test_unknown_and_malformed_ids_are_absent_and_store_nothing(
 async def test_a_save_sends_only_the_changed_keys(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()
-    first = await store.create(sid, {"keep": 1, "drop": 2})
-    saved = await store.save(sid, {"new": "x", "drop": DELETED}, base_revision=first.revision)
+    await store.create(sid, {"keep": 1, "drop": 2})
+    saved = await store.save(sid, {"new": "x", "drop": DELETED})
     assert saved.data == {"keep": 1, "new": "x"}
-    assert saved.revision > first.revision
     assert (await store.load(sid)).data == {"keep": 1, "new": "x"}  # type: ignore[union-attr]
 
 
 async def test_keys_with_dots_dollars_and_percents_round_trip(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()
-    record = await store.create(sid, {ODD_KEYS[0]: 0})
-    await store.save(sid, {k: {"$set": k} for k in ODD_KEYS}, base_revision=record.revision)
+    await store.create(sid, {ODD_KEYS[0]: 0})
+    await store.save(sid, {k: {"$set": k} for k in ODD_KEYS})
     loaded = await store.load(sid)
     assert loaded is not None
     assert loaded.data == {k: {"$set": k} for k in ODD_KEYS}
@@ -68,10 +66,10 @@ async def test_keys_with_dots_dollars_and_percents_round_trip(make_store: StoreF
 async def test_a_value_that_is_not_json_is_refused_when_set(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()
-    record = await store.create(sid, {"ok": 1})
+    await store.create(sid, {"ok": 1})
     for bad in [{1, 2}, object(), float("nan"), b"bytes"]:
         with pytest.raises(SessionValueError, match="'bad'"):
-            await store.save(sid, {"bad": bad}, base_revision=record.revision)
+            await store.save(sid, {"bad": bad})
     with pytest.raises(SessionValueError):
         await store.create(new_id(), {"bad": {1}})
     assert (await store.load(sid)).data == {"ok": 1}  # type: ignore[union-attr]
@@ -82,84 +80,41 @@ async def test_a_hundred_concurrent_patches_of_distinct_keys_all_land(
 ) -> None:
     store = make_store()
     sid = new_id()
-    base = await store.create(sid, {})
-    await asyncio.gather(
-        *(store.save(sid, {f"k{i}": i}, base_revision=base.revision) for i in range(100))
-    )
+    await store.create(sid, {})
+    await asyncio.gather(*(store.save(sid, {f"k{i}": i}) for i in range(100)))
     loaded = await store.load(sid)
     assert loaded is not None
     assert loaded.data == {f"k{i}": i for i in range(100)}
 
 
-async def test_two_writers_of_one_key_are_detected(make_store: StoreFactory) -> None:
-    store = make_store()
-    sid = new_id()
-    base = await store.create(sid, {"theme": "light"})
-    await store.save(sid, {"theme": "dark"}, base_revision=base.revision)
-    with pytest.raises(SessionConflict) as conflict:
-        await store.save(sid, {"theme": "blue", "other": 1}, base_revision=base.revision)
-    assert conflict.value.keys == ["theme"]
-    loaded = await store.load(sid)
-    assert loaded is not None and loaded.data == {"theme": "dark"}  # the loser changed nothing
-
-
-async def test_a_delete_and_a_set_of_one_key_conflict(make_store: StoreFactory) -> None:
-    store = make_store()
-    sid = new_id()
-    base = await store.create(sid, {"cart": [1]})
-    await store.save(sid, {"cart": DELETED}, base_revision=base.revision)
-    with pytest.raises(SessionConflict):
-        await store.save(sid, {"cart": [1, 2]}, base_revision=base.revision)
-    assert (await store.load(sid)).data == {}  # type: ignore[union-attr]
-
-
-async def test_blind_saves_of_one_key_never_conflict_and_the_last_wins(
-    make_store: StoreFactory,
-) -> None:
+async def test_saves_of_one_key_all_land_and_the_last_wins(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()
     await store.create(sid, {})
-    await asyncio.gather(*(store.save(sid, {"theme": i}, base_revision=None) for i in range(50)))
-    last = await store.save(sid, {"theme": "final"}, base_revision=None)
+    await asyncio.gather(*(store.save(sid, {"theme": i}) for i in range(50)))
+    last = await store.save(sid, {"theme": "final"})
     assert last.data == {"theme": "final"}
-    assert last.revision == 51
-    # A checked save against a revision from before the blind ones still conflicts.
-    with pytest.raises(SessionConflict):
-        await store.save(sid, {"theme": "stale"}, base_revision=0)
+    assert (await store.load(sid)).data == {"theme": "final"}  # type: ignore[union-attr]
 
 
-async def test_a_blind_save_never_revives_an_ended_session(make_store: StoreFactory) -> None:
+async def test_a_save_never_revives_an_ended_session(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()
     await store.create(sid, {"k": 1})
     await store.destroy(sid)
     with pytest.raises(SessionGone):
-        await store.save(sid, {"k": 2}, base_revision=None)
+        await store.save(sid, {"k": 2})
     assert await store.load(sid) is None
-
-
-async def test_concurrent_increments_through_modify_all_count(make_store: StoreFactory) -> None:
-    store = make_store()
-    sid = new_id()
-    await store.create(sid, {"counter": 0})
-
-    def increment(data: dict) -> None:  # type: ignore[type-arg]
-        data["counter"] += 1
-
-    await asyncio.gather(*(store.modify(sid, increment) for _ in range(100)))
-    assert (await store.load(sid)).data["counter"] == 100  # type: ignore[union-attr]
 
 
 async def test_a_save_after_destroy_does_not_resurrect(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()
-    base = await store.create(sid, {"user_id": "u1"})
+    await store.create(sid, {"user_id": "u1"})
     await store.destroy(sid)
     with pytest.raises(SessionGone):
-        await store.save(sid, {"late": True}, base_revision=base.revision)
+        await store.save(sid, {"late": True})
     assert await store.touch(sid) is None
-    with pytest.raises(SessionGone):
-        await store.modify(sid, lambda data: data.update(late=True))
     assert await store.load(sid) is None
     assert await store.session_ids_of("u1") == []
 
@@ -167,11 +122,11 @@ async def test_a_save_after_destroy_does_not_resurrect(make_store: StoreFactory)
 async def test_destroy_racing_with_saves_leaves_nothing(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()
-    base = await store.create(sid, {})
+    await store.create(sid, {})
 
     async def late_save(i: int) -> None:
         with contextlib.suppress(SessionGone):
-            await store.save(sid, {f"k{i}": i}, base_revision=base.revision)
+            await store.save(sid, {f"k{i}": i})
 
     await asyncio.gather(
         *(late_save(i) for i in range(20)),
@@ -188,7 +143,7 @@ async def test_an_idle_session_expires_on_read(make_store: StoreFactory) -> None
     assert await store.load(sid) is not None
     await eventually(lambda: _absent(store, sid), limit=5.0)
     with pytest.raises(SessionGone):
-        await store.save(sid, {"x": 2}, base_revision=0)
+        await store.save(sid, {"x": 2})
     assert await store.touch(sid) is None
 
 
@@ -202,7 +157,6 @@ async def test_touch_renews_the_idle_expiry_and_keeps_the_data(make_store: Store
     loaded = await store.load(sid)
     assert loaded is not None
     assert loaded.data == {"x": 1}
-    assert loaded.revision == created.revision  # touch wrote no data
     assert loaded.expires_at > created.expires_at
 
 
@@ -214,7 +168,7 @@ async def test_nothing_renews_a_session_past_its_absolute_deadline(
     created = await store.create(sid, {"x": 1})
     assert created.expires_at == pytest.approx(created.deadline, abs=0.01)
     assert await store.touch(sid) <= created.deadline + 0.001  # type: ignore[operator]
-    saved = await store.save(sid, {"x": 2}, base_revision=created.revision)
+    saved = await store.save(sid, {"x": 2})
     assert saved.expires_at <= created.deadline + 0.001
     await eventually(lambda: _absent(store, sid), limit=5.0)
 
@@ -239,13 +193,13 @@ async def test_a_users_sessions_are_listed_and_ended_but_one(make_store: StoreFa
 async def test_the_user_index_follows_login_and_logout(make_store: StoreFactory) -> None:
     store = make_store()
     sid = new_id()
-    record = await store.create(sid, {})
-    record = await store.save(sid, {"user_id": "alice"}, base_revision=record.revision)
+    await store.create(sid, {})
+    await store.save(sid, {"user_id": "alice"})
     assert await store.session_ids_of("alice") == [sid]
-    record = await store.save(sid, {"user_id": "bob"}, base_revision=record.revision)
+    await store.save(sid, {"user_id": "bob"})
     assert await store.session_ids_of("alice") == []
     assert await store.session_ids_of("bob") == [sid]
-    await store.save(sid, {"user_id": DELETED}, base_revision=record.revision)
+    await store.save(sid, {"user_id": DELETED})
     assert await store.session_ids_of("bob") == []
 
 
@@ -272,18 +226,12 @@ async def test_two_store_objects_on_one_backend_never_lose_writes(make_store: St
         pytest.skip("memory sessions are not shared between store objects, by design")
     one, two = make_store(), make_store()
     sid = new_id()
-    base = await one.create(sid, {"counter": 0})
-
-    def increment(data: dict) -> None:  # type: ignore[type-arg]
-        data["counter"] += 1
-
+    await one.create(sid, {})
     await asyncio.gather(
-        *(one.save(sid, {f"a{i}": i}, base_revision=base.revision) for i in range(25)),
-        *(two.save(sid, {f"b{i}": i}, base_revision=base.revision) for i in range(25)),
-        *((one if i % 2 else two).modify(sid, increment) for i in range(20)),
+        *(one.save(sid, {f"a{i}": i}) for i in range(25)),
+        *(two.save(sid, {f"b{i}": i}) for i in range(25)),
     )
     data = (await two.load(sid)).data  # type: ignore[union-attr]
-    assert data["counter"] == 20
     assert all(data[f"a{i}"] == i and data[f"b{i}"] == i for i in range(25))
 
 

@@ -108,7 +108,7 @@ async def run(store: SessionStore, model: Model, step: tuple[Any, ...]) -> None:
         if kind == "log_in":
             key, value = USER_ID_KEY, model.users[args[1]]
         try:
-            await store.save(sid, {key: value}, base_revision=None)
+            await store.save(sid, {key: value})
         except SessionGone:
             assert session is None, f"{kind} on a live session: gone"
             return

@@ -7,8 +7,7 @@ written and saves exactly those keys as one patch when the request ends
 overwrite each other's keys:
 
 - `session[key] = value` is a *blind* write: its value does not depend on
-  what was read, so it is never refused for a conflict; the later write wins.
-  (A read-modify-write belongs in the store: `SessionStore.modify`.)
+  what was read, and of two writes of one key the later wins.
 
 `commit` costs at most one store write, renewal included: a save renews the
 idle expiry itself, and a request that wrote nothing renews it only once per
@@ -58,7 +57,6 @@ class SessionSockets(Protocol):
         """Move every socket of the session to its new id, in every process."""
 
 
-#: A read-modify-write: changes the session data in place, from what it finds there.
 #: What `new_session_id` makes: 43 URL-safe characters, 256 random bits.
 ID_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -149,7 +147,7 @@ class Session(MutableMapping[str, Any]):
 
     @property
     def record(self) -> SessionRecord | None:
-        """What was last loaded or saved: revision and expiry."""
+        """What was last loaded or saved: its data and expiry."""
         return self._record
 
     # -- persistence ------------------------------------------------------------------
@@ -192,7 +190,7 @@ class Session(MutableMapping[str, Any]):
         changes = changed_keys(record.data, self._data)
         if not changes:
             return None
-        return await self._store.save(record.id, changes, base_revision=None)
+        return await self._store.save(record.id, changes)
 
     async def log_in(self, user_id: str, device: Mapping[str, Any]) -> None:
         """Bind the user to this session under a new id (see `regenerate`).
@@ -279,9 +277,7 @@ class Session(MutableMapping[str, Any]):
         expires_at = await self._store.touch(record.id)
         if expires_at is None:
             raise SessionGone(record.id)
-        self._record = SessionRecord(
-            record.id, record.data, record.revision, expires_at, record.deadline
-        )
+        self._record = SessionRecord(record.id, record.data, expires_at, record.deadline)
 
 
 async def end_session(
