@@ -2,7 +2,7 @@
 
 An author with F friends (default 1,000) posts P times (default 300, in rounds
 of 50); for each round, the process CPU per recipient of storing the posts'
-notifications (`Database.notify_friends`: the friend list and the
+notifications (`Database.publish_post`: the post, the friend list and the
 notification), then what one friend's first read of them costs
 (`notifications`: with SQLite, where that friend's copies are written) and a
 second read (nothing new), then every friend reading them once, per recipient
@@ -45,7 +45,7 @@ async def measure(friends: int, posts: int) -> None:
         for done in range(0, posts, ROUND):
             started = time.process_time()
             for _ in range(ROUND):
-                await db.notify_friends(author, "post")
+                await db.publish_post(author, "a post")
             per_recipient = (time.process_time() - started) / ROUND / friends * 1e6
             reads = []
             for _ in range(2):

@@ -241,14 +241,23 @@ async def test_one_notification_for_many_users_shares_its_id(database: Database)
 
 async def test_a_post_notifies_exactly_the_friends_of_its_author(database: Database) -> None:
     alice, bob, carol, dave = await make_users(database, "alice", "bob", "carol", "dave")
-    assert await database.notify_friends(alice, "post") == ([], None)  # no friend yet
+    alone = await database.publish_post(alice, "no friend yet")
+    assert alone.created and (alone.friends, alone.notification) == ([], None)
     await befriend(database, alice, bob)
     await befriend(database, carol, alice)  # either side may have asked
     await database.request_friendship(alice.id, dave.id)  # asked, not accepted
-    post, _ = await database.create_post(alice.id, "news")
-    friends, made = await database.notify_friends(alice, "post", post_id=post.id)
-    assert sorted(friends) == sorted([bob.id, carol.id])
+    published = await database.publish_post(alice, "news", "key-1")
+    post, made = published.post, published.notification
+    assert published.created and post.text == "news" and post.author == alice
+    assert sorted(published.friends) == sorted([bob.id, carol.id])
     assert made is not None and made.actor == alice and made.post_id == post.id
+    again = await database.publish_post(alice, "news", "key-1")  # a retry: nothing new
+    assert (again.post.id, again.created, again.friends, again.notification) == (
+        post.id,
+        False,
+        [],
+        None,
+    )
     for user, expected in ((bob, [made.id]), (carol, [made.id]), (dave, []), (alice, [])):
         listed, unread = await database.notifications(user.id, None, 50)
         assert [n.id for n in listed] == expected and unread == len(expected)
@@ -262,19 +271,19 @@ async def test_a_posts_notification_goes_to_the_friends_of_the_moment_it_was_mad
     alice, bob, carol, dave = await make_users(database, "alice", "bob", "carol", "dave")
     await befriend(database, alice, bob)
     await befriend(database, alice, carol)
-    _, first = await database.notify_friends(alice, "post")
+    first = (await database.publish_post(alice, "first")).notification
     assert first is not None
     assert [n.id for n in (await database.notifications(carol.id, None, 10))[0]] == [first.id]
     await database.end_friendship(alice.id, bob.id)  # bob never looked
     await database.end_friendship(carol.id, alice.id)  # carol did
     await befriend(database, dave, alice)  # a friend since the post
-    _, second = await database.notify_friends(alice, "post")
+    second = (await database.publish_post(alice, "second")).notification
     assert second is not None
     for user, expected in ((bob, [first.id]), (carol, [first.id]), (dave, [second.id])):
         listed, unread = await database.notifications(user.id, None, 10)
         assert ([n.id for n in listed], unread) == (expected, 1)
     await database.mark_read(dave.id, None)
-    _, third = await database.notify_friends(alice, "post")
+    third = (await database.publish_post(alice, "third")).notification
     assert third is not None
     assert (await database.notifications(dave.id, None, 10))[1] == 1
     await database.mark_read(dave.id, [third.id])
@@ -285,7 +294,7 @@ async def test_a_posts_notification_goes_to_the_friends_of_the_moment_it_was_mad
 async def test_reading_a_conversation_leaves_an_unseen_post_unread(database: Database) -> None:
     alice, bob, carol = await make_users(database, "alice", "bob", "carol")
     await befriend(database, alice, bob)
-    _, post = await database.notify_friends(alice, "post")
+    post = (await database.publish_post(alice, "news")).notification
     message = await database.notify([bob.id], "message", carol.id, text="hi")
     assert post is not None and message is not None
     await database.mark_conversation_read(bob.id, carol.id)  # moves bob's read-through mark

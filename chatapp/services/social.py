@@ -108,17 +108,18 @@ class Social:
     ) -> tuple[Post, bool]:
         """A new post told to friends, and True; a repeat of `key` (Idempotency-Key)
         within 24 hours answers the first post, and False: nothing new is made or sent."""
-        post, created = await self.db.create_post(author.id, text, key)
-        if not created:
+        published = await self.db.publish_post(author, text, key)
+        post, notification = published.post, published.notification
+        if not published.created:
             return post, False
         # Both stored first, then pushed as one: each friend's socket is found once and
         # written the two together (chatapp.realtime.delivery), the author's other tabs
         # the post alone.
-        friends, notification = await self.db.notify_friends(author, "post", post_id=post.id)
         await self.sockets.push_to_user(author.id, "feed:post", post.public(), skip_sid=skip_sid)
         if notification is not None:
             await self.sockets.push_all_to_users(
-                friends, [("feed:post", post.public()), ("notification", notification.public())]
+                published.friends,
+                [("feed:post", post.public()), ("notification", notification.public())],
             )
         return post, True
 

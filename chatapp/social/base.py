@@ -23,6 +23,7 @@ from chatapp.social.models import (
     Message,
     Notification,
     Post,
+    Published,
     Room,
     RoomMessage,
     RoomSummary,
@@ -119,6 +120,17 @@ class Database(abc.ABC):
         """A new post, and True; with a `key` the author used within KEY_LIFETIME,
         the post made then, and False (nothing is created). Atomic per key."""
 
+    async def publish_post(self, author: User, text: str, key: str | None = None) -> Published:
+        """A new post and its notification for the author's friends of this moment, all
+        stored before anyone is told (`create_post`, then `notify`); a repeat of `key`
+        makes nothing and tells nobody. A backend may do it in one transaction."""
+        post, created = await self.create_post(author.id, text, key)
+        if not created:
+            return Published(post, False, [], None)
+        friends = await self.friend_ids(author.id)
+        notification = await self.notify(friends, "post", author.id, post_id=post.id)
+        return Published(post, True, friends, notification)
+
     @abc.abstractmethod
     async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:
         """The viewer's and their friends' posts older than the `before` id, newest first."""
@@ -158,18 +170,6 @@ class Database(abc.ABC):
             return None
         made = Notification.new(kind, actor, post_id=post_id, text=text, room_id=room_id)
         return replace(made, id=str(await self._store_notification(recipients, made)))
-
-    async def notify_friends(
-        self, actor: User, kind: str, *, post_id: str | None = None
-    ) -> tuple[list[str], Notification | None]:
-        """The actor's friends, and one notification stored for them all (as `notify`):
-        what a post needs before it is pushed. A backend may do both in one round trip."""
-        friends = await self.friend_ids(actor.id)
-        if not friends:
-            return friends, None
-        made = Notification.new(kind, actor, post_id=post_id)
-        number = await self._store_notification([parse_id(f) for f in friends], made)
-        return friends, replace(made, id=str(number))
 
     @abc.abstractmethod
     async def _store_notification(self, recipients: list[int | None], made: Notification) -> int:

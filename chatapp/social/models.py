@@ -143,6 +143,18 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Published:
+    """A post as `Database.publish_post` made it, and whom its notification is for."""
+
+    post: Post
+    #: False: a repeat of an Idempotency-Key; nothing new was made, nobody is told.
+    created: bool
+    #: The author's friends when it was made: the notification's recipients.
+    friends: list[str]
+    notification: Notification | None
+
+
+@dataclass(frozen=True)
 class Message:
     id: str
     sender: User

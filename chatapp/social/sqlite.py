@@ -29,6 +29,7 @@ from chatapp.social.models import (
     Message,
     Notification,
     Post,
+    Published,
     Room,
     RoomMessage,
     RoomSummary,
@@ -260,32 +261,32 @@ class SQLiteDatabase(Database):
     ) -> tuple[Post, bool]:
         author = parse_id(author_id)
 
-        def create(db: sqlite3.Connection) -> tuple[int, bool]:
-            moment = time.time()
-            if key is not None:
-                row = db.execute(
-                    "SELECT post_id, created_at FROM post_keys WHERE user_id = ? AND key = ?",
-                    (author, key),
-                ).fetchone()
-                if row is not None and row["created_at"] > moment - KEY_LIFETIME:
-                    return int(row["post_id"]), False
-            cursor = db.execute(
-                "INSERT INTO posts (author_id, text, created_at) VALUES (?, ?, ?)",
-                (author, text, now().isoformat()),
-            )
-            post_id = int(cursor.lastrowid or 0)
-            if key is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO post_keys (user_id, key, post_id, created_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (author, key, post_id, moment),
-                )
-            return post_id, True
+        def create(db: sqlite3.Connection) -> tuple[sqlite3.Row, bool]:
+            post_id, created = _create_post(db, author, text, key)
+            return _post_row(db, post_id, author), created
 
-        post_id, created = await self._run(create)
-        post = await self._post(post_id, author_id)
-        assert post is not None  # the author always sees their own post
-        return post, created
+        row, created = await self._run(create)
+        return _post(row), created
+
+    async def publish_post(self, author: User, text: str, key: str | None = None) -> Published:
+        """One trip to the worker and one transaction: the post, the friend list, and the
+        notification stored once; each friend's copy is written when that friend next
+        reads (`_pull`)."""
+        me = parse_id(author.id)
+
+        def publish(db: sqlite3.Connection) -> Published:
+            post_id, created = _create_post(db, me, text, key)
+            post = _post(_post_row(db, post_id, me))
+            if not created:
+                return Published(post, False, [], None)
+            friends = [str(f) for (f,) in db.execute(_FRIEND_IDS, {"viewer": me})]
+            if not friends:
+                return Published(post, True, [], None)
+            made = Notification.new("post", author, post_id=post.id)
+            number = _store_event(db, made, for_friends=True)
+            return Published(post, True, friends, replace(made, id=str(number)))
+
+        return await self._run(publish)
 
     async def feed(self, viewer_id: str, before: str | None, limit: int) -> list[Post]:
         rows = await self._all(
@@ -340,24 +341,6 @@ class SQLiteDatabase(Database):
 
     async def _store_notification(self, recipients: list[int | None], made: Notification) -> int:
         return await self._run(lambda db: _store_notification(db, recipients, made))
-
-    async def notify_friends(
-        self, actor: User, kind: str, *, post_id: str | None = None
-    ) -> tuple[list[str], Notification | None]:
-        """The friend list and the notification, stored once, in one trip to the worker:
-        each friend's copy is written when that friend next reads (`_pull`)."""
-        made = Notification.new(kind, actor, post_id=post_id)
-
-        def store(db: sqlite3.Connection) -> tuple[list[str], int | None]:
-            friends = [
-                str(row[0]) for row in db.execute(_FRIEND_IDS, {"viewer": parse_id(actor.id)})
-            ]
-            if not friends:
-                return [], None
-            return friends, _store_event(db, made, for_friends=True)
-
-        friends, number = await self._run(store)
-        return friends, None if number is None else replace(made, id=str(number))
 
     async def notifications(
         self, user_id: str, before: str | None, limit: int
@@ -741,6 +724,43 @@ class SQLiteDatabase(Database):
 
     async def _all(self, sql: str, params: Any) -> list[sqlite3.Row]:
         return await self._run(lambda db: db.execute(sql, params).fetchall())
+
+
+def _create_post(
+    db: sqlite3.Connection, author: int | None, text: str, key: str | None
+) -> tuple[int, bool]:
+    """A new post's id, and True; the post of a `key` used within KEY_LIFETIME, and False."""
+    moment = time.time()
+    if key is not None:
+        row = db.execute(
+            "SELECT post_id, created_at FROM post_keys WHERE user_id = ? AND key = ?",
+            (author, key),
+        ).fetchone()
+        if row is not None and row["created_at"] > moment - KEY_LIFETIME:
+            return int(row["post_id"]), False
+    cursor = db.execute(
+        "INSERT INTO posts (author_id, text, created_at) VALUES (?, ?, ?)",
+        (author, text, now().isoformat()),
+    )
+    post_id = int(cursor.lastrowid or 0)
+    if key is not None:
+        db.execute(
+            "INSERT OR REPLACE INTO post_keys (user_id, key, post_id, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (author, key, post_id, moment),
+        )
+    return post_id, True
+
+
+def _post_row(db: sqlite3.Connection, post_id: int, author: int | None) -> sqlite3.Row:
+    """A post as its author sees it (always)."""
+    row = db.execute(
+        f"SELECT p.*, {_USER} FROM posts p JOIN users u ON u.id = p.author_id"
+        " WHERE p.id = :post AND p.author_id = :author",
+        {"post": post_id, "author": author},
+    ).fetchone()
+    assert row is not None
+    return row  # type: ignore[no-any-return]
 
 
 def _store_event(db: sqlite3.Connection, made: Notification, *, for_friends: bool = False) -> int:
