@@ -114,7 +114,9 @@ async def test_a_sqlite_file_of_an_older_schema_keeps_its_notifications(tmp_path
     ]
     assert unread == 1 and listed[0].actor.username == "alice"
     assert (await database.notifications("3", None, 10))[1] == 1
-    newer = await database.notify(["3"], "post", "1")
+    alice = await database.user("1")
+    assert alice is not None
+    newer = await database.notify(["3"], "post", alice)
     assert newer is not None and int(newer.id) > 8
     await database.close()
 
@@ -216,10 +218,10 @@ async def test_a_post_and_its_comments_are_seen_by_author_and_friends_only(
 async def test_one_notification_for_many_users_shares_its_id(database: Database) -> None:
     alice, bob, carol = await make_users(database, "alice", "bob", "carol")
     post, _ = await database.create_post(alice.id, "news")
-    shared = await database.notify([bob.id, carol.id], "post", alice.id, post_id=post.id)
+    shared = await database.notify([bob.id, carol.id], "post", alice, post_id=post.id)
     assert shared is not None and shared.actor == alice and shared.post_id == post.id
-    assert await database.notify([], "post", alice.id) is None
-    later = await database.notify([bob.id], "message", alice.id, text="psst")
+    assert await database.notify([], "post", alice) is None
+    later = await database.notify([bob.id], "message", alice, text="psst")
     assert later is not None
     for user in (bob, carol):
         listed, _ = await database.notifications(user.id, None, 50)
@@ -295,7 +297,7 @@ async def test_reading_a_conversation_leaves_an_unseen_post_unread(database: Dat
     alice, bob, carol = await make_users(database, "alice", "bob", "carol")
     await befriend(database, alice, bob)
     post = (await database.publish_post(alice, "news")).notification
-    message = await database.notify([bob.id], "message", carol.id, text="hi")
+    message = await database.notify([bob.id], "message", carol, text="hi")
     assert post is not None and message is not None
     await database.mark_conversation_read(bob.id, carol.id)  # moves bob's read-through mark
     listed, unread = await database.notifications(bob.id, None, 10)
@@ -318,7 +320,7 @@ async def test_conversations_list_the_last_message_and_what_is_unread(database: 
     await database.send_message(bob.id, alice.id, "hi alice")
     await database.send_message(bob.id, alice.id, "are you there?")
     await database.send_message(alice.id, carol.id, "hello carol")
-    await database.notify([alice.id], "message", bob.id, text="are you there?")
+    await database.notify([alice.id], "message", bob, text="are you there?")
     listed = await database.conversations(alice.id)
     assert [(m.text, unread) for m, unread in listed] == [("hello carol", 0), ("are you there?", 2)]
     await database.mark_conversation_read(alice.id, bob.id)
@@ -333,7 +335,7 @@ async def test_conversations_list_the_last_message_and_what_is_unread(database: 
 async def test_notifications_page_by_cursor_and_count_all_unread(database: Database) -> None:
     alice, bob = await make_users(database, "alice", "bob")
     for _ in range(5):
-        await database.notify([bob.id], "post", alice.id)
+        await database.notify([bob.id], "post", alice)
     first, unread = await database.notifications(bob.id, None, 3)
     second, again = await database.notifications(bob.id, first[-1].id, 3)
     assert (len(first), len(second), unread, again) == (3, 2, 5, 5)
@@ -346,7 +348,7 @@ async def test_unread_counts_hold_whatever_order_things_are_read_in(database: Da
     """Individual marks out of order, a conversation's, all at once, then new ones: the
     count is always the unread ones (SQLite counts from a read-through mark it moves)."""
     alice, bob, carol = await make_users(database, "alice", "bob", "carol")
-    made = [await database.notify([bob.id], "post", alice.id) for _ in range(5)]
+    made = [await database.notify([bob.id], "post", alice) for _ in range(5)]
     ids = [n.id for n in made if n is not None]
 
     async def unread() -> int:
@@ -356,8 +358,8 @@ async def test_unread_counts_hold_whatever_order_things_are_read_in(database: Da
     assert await unread() == 3
     await database.mark_read(bob.id, [ids[0]])
     assert await unread() == 2
-    from_carol = await database.notify([bob.id], "message", carol.id, text="hi")
-    await database.notify([bob.id], "message", alice.id, text="hello")
+    from_carol = await database.notify([bob.id], "message", carol, text="hi")
+    await database.notify([bob.id], "message", alice, text="hello")
     await database.mark_conversation_read(bob.id, carol.id)  # carol's message only
     assert await unread() == 3
     listed, _ = await database.notifications(bob.id, None, 100)
@@ -367,7 +369,7 @@ async def test_unread_counts_hold_whatever_order_things_are_read_in(database: Da
     assert await unread() == 1
     await database.mark_read(bob.id, None)
     assert await unread() == 0
-    await database.notify([bob.id], "post", alice.id)
+    await database.notify([bob.id], "post", alice)
     assert await unread() == 1
 
 

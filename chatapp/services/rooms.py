@@ -117,7 +117,7 @@ class Rooms:
         others = [m.id for m in room.members if m.id != sender.id] if room else []
         online = await self.sockets.online_among(others)
         offline = [m for m in others if m not in online]
-        await self.db.notify(offline, "room_message", sender.id, text=text, room_id=room_id)
+        await self.db.notify(offline, "room_message", sender, text=text, room_id=room_id)
         return message
 
     async def change(

@@ -277,7 +277,7 @@ class Social:
         post_id: str | None = None,
         text: str | None = None,
     ) -> None:
-        notification = await self.db.notify(user_ids, kind, actor.id, post_id=post_id, text=text)
+        notification = await self.db.notify(user_ids, kind, actor, post_id=post_id, text=text)
         await self._push_notification(user_ids, notification)
 
     async def _push_notification(self, user_ids: list[str], stored: Notification | None) -> None:

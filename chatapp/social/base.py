@@ -128,7 +128,7 @@ class Database(abc.ABC):
         if not created:
             return Published(post, False, [], None)
         friends = await self.friend_ids(author.id)
-        notification = await self.notify(friends, "post", author.id, post_id=post.id)
+        notification = await self.notify(friends, "post", author, post_id=post.id)
         return Published(post, True, friends, notification)
 
     @abc.abstractmethod
@@ -153,7 +153,7 @@ class Database(abc.ABC):
         self,
         user_ids: Iterable[str],
         kind: str,
-        actor_id: str,
+        actor: User,
         *,
         post_id: str | None = None,
         text: str | None = None,
@@ -165,8 +165,7 @@ class Database(abc.ABC):
         to every recipient. None when there is no recipient.
         """
         recipients = [parse_id(u) for u in user_ids]
-        actor = await self.user(actor_id)
-        if not recipients or actor is None:
+        if not recipients:
             return None
         made = Notification.new(kind, actor, post_id=post_id, text=text, room_id=room_id)
         return replace(made, id=str(await self._store_notification(recipients, made)))
