@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 
-from stores.base import EncodedChanges, SessionStore, StoredSession
+from stores.base import USER_ID_KEY, EncodedChanges, SessionStore, StoredSession
 from stores.errors import SessionGone, SessionStoreError
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class MemorySessionStore(SessionStore):
         if stored is None:
             return None
         self._used(session_id)
-        return replace(stored, data=dict(stored.data))
+        return stored  # the base only reads it, and decodes its data into a record of its own
 
     async def _insert(self, stored: StoredSession) -> None:
         if stored.id in self._sessions:
@@ -72,13 +72,16 @@ class MemorySessionStore(SessionStore):
         stored = self._live(session_id, now)
         if stored is None:
             raise SessionGone(session_id)
-        self._unindex(session_id)
-        try:
+        if USER_ID_KEY not in changes:  # who it belongs to stays: so does its index entry
             self._apply_in_place(stored, changes, now)
-        finally:
-            self._index(stored)
+        else:
+            self._unindex(session_id)
+            try:
+                self._apply_in_place(stored, changes, now)
+            finally:
+                self._index(stored)
         self._used(session_id)
-        return replace(stored, data=dict(stored.data))
+        return stored
 
     async def _touch(self, session_id: str, now: float) -> float | None:
         stored = self._live(session_id, now)

@@ -7,7 +7,9 @@ import asyncio
 import sys
 
 import pytest
+from socketio import packet as socketio_packet
 
+from chatapp.realtime.packets import ChatPacket, holds_binary
 from chatapp.realtime.registry import user_room
 from chatapp.realtime.server import poll_with_timeout
 from tests.apps import StartApp, leave
@@ -136,3 +138,26 @@ async def test_a_socket_leaves_exactly_its_own_rooms(start_app: StartApp) -> Non
     await eventually(lambda: {r: dict(m) for r, m in manager.rooms["/"].items()} == before)
     assert set(manager._rooms_of["/"]) == {stay.get_sid("/")}
     await leave(stay)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "text",
+        [1, 2.5, True, None, "x"],
+        {"ok": True, "user": {"id": "u1", "tags": ["a", "b"]}},
+        b"raw",
+        bytearray(b"raw"),
+        [{"deep": [{"deeper": b"blob"}]}],
+        {"a": "b", "z": [1, {"k": bytearray(3)}]},
+        ("tuple", b"not searched"),  # as python-socketio: its encoder takes no tuple apart
+        {"nested": ("tuple", b"not searched")},
+    ],
+)
+def test_packets_find_binary_as_python_socketio_does(data: object) -> None:
+    """ChatPacket's search gives python-socketio's answer, so each packet keeps its type."""
+    assert holds_binary(data) is socketio_packet.Packet.data_is_binary(data)
+    assert ChatPacket(socketio_packet.ACK, data=[data], id=1).packet_type == (
+        socketio_packet.Packet(socketio_packet.ACK, data=[data], id=1).packet_type
+    )

@@ -16,6 +16,7 @@ import pytest
 
 from chatapp.backends import connect_mongodb, connect_redis, mongodb_database
 from stores import SessionGone, StoreUnavailable
+from stores.base import decode_value
 from stores.file import FileSessionStore
 from stores.memory import MemorySessionStore
 from stores.mongodb import MongoSessionStore
@@ -91,7 +92,42 @@ async def test_file_writes_leave_only_private_complete_files(tmp_path: Path) -> 
     await store.close()
 
 
+# -- what every backend shares ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"a"', "1", "-2.5e3", "true", "null", '{"a":[1,2]}', ' {"a": [1, 2]} ', "1 ", " 1"],
+)
+def test_stored_values_decode_as_json_loads_reads_them(text: str) -> None:
+    assert decode_value(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["", "[1,2] x", "{", "'a'", "1 2"])
+def test_text_that_is_not_one_json_value_is_refused_as_json_loads_refuses_it(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        decode_value(text)
+
+
 # -- memory -------------------------------------------------------------------------
+
+
+async def test_memory_records_are_their_callers_own_and_the_user_index_follows_saves() -> None:
+    """The memory store hands the base its live entry (no copy per read): what a caller
+    does to a record must still never reach the store."""
+    store = MemorySessionStore(**TIMEOUTS)
+    sid = new_id()
+    record = await store.create(sid, {"user_id": "alice", "prefs": {"theme": "dark"}})
+    record.data["prefs"]["theme"] = "light"
+    loaded = await store.load(sid)
+    assert loaded is not None and loaded.data["prefs"] == {"theme": "dark"}
+    loaded.data["prefs"]["theme"] = "light"
+    saved = await store.save(sid, {"seen": 1.0})
+    assert saved.data == {"user_id": "alice", "prefs": {"theme": "dark"}, "seen": 1.0}
+    assert await store.session_ids_of("alice") == [sid]
+    await store.save(sid, {"user_id": "bob"})
+    assert await store.session_ids_of("alice") == []
+    assert await store.session_ids_of("bob") == [sid]
 
 
 async def test_the_memory_store_sweeps_expired_sessions() -> None:

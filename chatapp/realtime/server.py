@@ -27,6 +27,7 @@ from chatapp.realtime.acks import collecting_after_ack
 from chatapp.realtime.control import LocalControl, RedisControl
 from chatapp.realtime.delivery import DirectEmit, RedisDirectEmit
 from chatapp.realtime.origins import OriginPolicy
+from chatapp.realtime.packets import ChatPacket
 from chatapp.realtime.presence import LocalPresence, RedisPresence
 from chatapp.realtime.registry import Directory, UserSockets
 from chatapp.settings import Settings
@@ -247,6 +248,7 @@ def build_realtime(
         ping_timeout=settings.socketio.ping_timeout,
         logger=False,
         engineio_logger=False,
+        serializer=ChatPacket,
     )
     if queue:
         client = connect_redis(queue, timeout)
