@@ -4,12 +4,13 @@ kept (order, back-pressure, close after pending, connection_lost once and never 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import Iterator
 
 import pytest
 
-from chatapp.transport.connection import Connection
+from chatapp.transport.connection import READS_PER_TURN, Connection, Readers
 from tests.helpers import eventually
 
 
@@ -33,6 +34,12 @@ class Recorder:
         self.lost.append(exc)
 
 
+@pytest.fixture(params=[True, False], ids=["one-epoll", "loop-readers"])
+def readers(request: pytest.FixtureRequest) -> Readers:
+    """Both ways of watching connections: one epoll for all (Linux), or the loop's own."""
+    return Readers(shared=request.param)
+
+
 @pytest.fixture
 def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     ours, theirs = socket.socketpair()
@@ -54,11 +61,11 @@ async def read_all(peer: socket.socket, until_eof: bool = True) -> bytes:
 
 
 async def test_what_the_kernel_does_not_take_waits_and_leaves_in_order(
-    pair: tuple[socket.socket, socket.socket],
+    pair: tuple[socket.socket, socket.socket], readers: Readers
 ) -> None:
     ours, theirs = pair
     protocol = Recorder()
-    connection = Connection(ours, protocol)
+    connection = Connection(ours, protocol, readers)
     data = [bytes([n]) * 300_000 for n in range(1, 6)]  # more than the socket buffers hold
     for part in data:
         connection.write(part)
@@ -71,11 +78,11 @@ async def test_what_the_kernel_does_not_take_waits_and_leaves_in_order(
 
 
 async def test_reading_waits_to_be_resumed_and_the_peers_end_is_heard_once(
-    pair: tuple[socket.socket, socket.socket],
+    pair: tuple[socket.socket, socket.socket], readers: Readers
 ) -> None:
     ours, theirs = pair
     protocol = Recorder()
-    connection = Connection(ours, protocol)
+    connection = Connection(ours, protocol, readers)
     theirs.send(b"early")
     await asyncio.sleep(0.05)
     assert protocol.received == b""  # not read before resume_reading
@@ -97,11 +104,13 @@ async def test_reading_waits_to_be_resumed_and_the_peers_end_is_heard_once(
 
 
 async def test_a_fault_in_the_protocol_ends_that_connection_only(
-    pair: tuple[socket.socket, socket.socket], caplog: pytest.LogCaptureFixture
+    pair: tuple[socket.socket, socket.socket],
+    readers: Readers,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     ours, theirs = pair
     protocol = Recorder(fail_on=b"boom")
-    connection = Connection(ours, protocol)
+    connection = Connection(ours, protocol, readers)
     connection.resume_reading()
     theirs.send(b"boom")
     await eventually(lambda: len(protocol.lost) == 1)
@@ -110,13 +119,43 @@ async def test_a_fault_in_the_protocol_ends_that_connection_only(
     assert await read_all(theirs) == b""  # closed on our side
 
 
-async def test_abort_drops_what_is_pending(pair: tuple[socket.socket, socket.socket]) -> None:
+async def test_abort_drops_what_is_pending(
+    pair: tuple[socket.socket, socket.socket], readers: Readers
+) -> None:
     ours, theirs = pair
     protocol = Recorder()
-    connection = Connection(ours, protocol)
+    connection = Connection(ours, protocol, readers)
     connection.write(b"x" * 2_000_000)
     assert connection.get_write_buffer_size() > 0
     connection.abort()
     assert connection.get_write_buffer_size() == 0 and protocol.lost == []  # not re-entrant
     await eventually(lambda: protocol.lost == [None])
     assert len(await read_all(theirs)) < 2_000_000
+
+
+async def test_many_connections_ready_at_once_are_each_read_and_the_epoll_goes_with_the_last(
+    readers: Readers,
+) -> None:
+    """More connections ready in one turn than one turn reads (READS_PER_TURN): each gets
+    exactly its own bytes; once all have closed, nothing of Readers stays open."""
+    fds_before = len(os.listdir("/proc/self/fd"))
+    pairs = [socket.socketpair() for _ in range(READS_PER_TURN + 44)]
+    protocols = [Recorder() for _ in pairs]
+    connections = [
+        Connection(ours, protocol, readers)
+        for (ours, _), protocol in zip(pairs, protocols, strict=True)
+    ]
+    for connection in connections:
+        connection.resume_reading()
+    assert len(readers) == len(pairs)
+    for n, (_, theirs) in enumerate(pairs):
+        theirs.send(b"%d;" % n)
+    await eventually(lambda: all(p.received for p in protocols))
+    assert [bytes(p.received) for p in protocols] == [b"%d;" % n for n in range(len(pairs))]
+    for connection in connections:
+        connection.close()
+    await eventually(lambda: all(p.lost == [None] for p in protocols))
+    assert len(readers) == 0
+    for _, theirs in pairs:
+        theirs.close()
+    assert len(os.listdir("/proc/self/fd")) == fds_before

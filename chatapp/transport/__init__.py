@@ -11,9 +11,10 @@ what socket.io-client does first) is answered by chatapp (`handler.py`: the
 checks Tornado's WebSocketHandler makes, then the 101) and its connection
 leaves Tornado: the socket (`socket.py`, `WebSocketSocket`) is the protocol of
 the connection, which is read and written on the loop itself (`connection.py`:
-no asyncio transport, 1.1 kB an idle socket). Bytes arrive in a callback and are
-taken apart by
-`frames.FrameReader` (no task waits for them); a packet is one frame, and a
+no asyncio transport, 1.1 kB an idle socket, and no reader of the loop's own: one
+epoll watches every connection, 425 bytes a socket). Bytes arrive in a callback
+and are taken apart by `frames.FrameReader` (no task waits for them); a packet is
+one frame, and a
 room's packet is encoded once and the same bytes written to every recipient
 (`chatapp.realtime.delivery.DirectEmit`); what a socket is written in one
 pass of the loop leaves in one `send()` (`outbox.py`); heartbeats are one

@@ -11,7 +11,7 @@ from engineio import packet as eio_packet
 from engineio.async_drivers.tornado import get_tornado_handler
 from tornado.iostream import IOStream
 
-from chatapp.transport.connection import Connection
+from chatapp.transport.connection import Connection, Readers
 from chatapp.transport.frames import frame
 from chatapp.transport.handshake import ENVIRON_KEY, Handshake, accept_key
 from chatapp.transport.outbox import Outbox
@@ -22,6 +22,7 @@ def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
     """python-engineio's Tornado handler class, with WebSocket-first sockets served here."""
     upstream = get_tornado_handler(server)
     outbox = Outbox()
+    readers = Readers()
 
     class EngineIOHandler(upstream):  # type: ignore[misc, valid-type]
         @property
@@ -58,7 +59,8 @@ def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
             stream.close()
             sid = server.generate_id()
             socket = WebSocketSocket(server, sid, outbox)
-            transport = Connection(connection, socket)  # not read before the connect is through
+            # Not read before the connect is through.
+            transport = Connection(connection, socket, readers)
             transport.write(
                 b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept.encode() + b"\r\n\r\n"
