@@ -6,23 +6,23 @@ queues, a ping task and a task per received frame, and a Tornado task per
 `write_message`; an idle socket held 43 kB, most of it Tornado's handler,
 request and frame-reading coroutines (docs/PERFORMANCE.md).
 
-Here a socket that opens on a WebSocket (`transport=websocket` with no `sid`,
-what socket.io-client does first) is answered by chatapp (`handler.py`: the
-checks Tornado's WebSocketHandler makes, then the 101) and its connection
-leaves Tornado: the socket (`socket.py`, `WebSocketSocket`) is the protocol of
-the connection, which is read and written on the loop itself (`connection.py`:
-no asyncio transport, 1.1 kB an idle socket, and no reader of the loop's own: one
-epoll watches every connection, 425 bytes a socket). Bytes arrive in a callback
-and are taken apart by `frames.FrameReader` (no task waits for them); a packet is
-one frame, and a
-room's packet is encoded once and the same bytes written to every recipient
-(`chatapp.realtime.delivery.DirectEmit`); what a socket is written in one
-pass of the loop leaves in one `send()` (`outbox.py`); heartbeats are one
-loop timer per socket; a reader that falls `MAX_PENDING_BYTES` behind is cut
-off. A socket's events are handled in the task that hands its messages over,
-one after the other (`chatapp.realtime.server.ChatServer._handle_event`). The
-socket keeps of its request only a `Handshake` (address, cookies).
-permessage-deflate is declined, as before (docs/PERFORMANCE.md says why).
+Here a socket that opens on a WebSocket (`transport=websocket` with no `sid`, what
+socket.io-client does first) is answered by chatapp (`handler.py`: the checks
+Tornado's WebSocketHandler makes, then the 101) and its connection leaves Tornado:
+the socket (`socket.py`, `WebSocketSocket`) is the protocol of the connection, which
+is read and written on the loop itself (`connection.py`: no asyncio transport, 1.1
+kB an idle socket, and no reader of the loop's own: one epoll watches every
+connection, 425 bytes a socket). Bytes arrive in a callback and are taken apart by
+`frames.FrameReader` (no task waits for them); a packet is one frame, and a room's
+packet is encoded once and the same bytes written to every recipient
+(`chatapp.realtime.delivery.DirectEmit`); what a socket is written in one pass of
+the loop leaves in one `send()` (`outbox.py`); heartbeats are kept in buckets a
+fraction of a second wide, one loop timer for all (`heartbeats.py`); a reader that
+falls `MAX_PENDING_BYTES` behind is cut off. A socket's events are handled in the
+task that hands its messages over, one after the other
+(`chatapp.realtime.server.ChatServer._handle_event`). The socket keeps of its
+request only a `Handshake` (address, cookies). permessage-deflate is declined, as
+before (docs/PERFORMANCE.md says why).
 
 Long-polling, a polling connection that upgrades to a WebSocket, and a
 connection Tornado serves over TLS keep python-engineio's path unchanged.

@@ -14,6 +14,7 @@ from tornado.iostream import IOStream
 from chatapp.transport.connection import Connection, Readers
 from chatapp.transport.frames import frame
 from chatapp.transport.handshake import ENVIRON_KEY, Handshake, accept_key
+from chatapp.transport.heartbeats import Heartbeats
 from chatapp.transport.outbox import Outbox
 from chatapp.transport.socket import WebSocketSocket
 
@@ -23,6 +24,7 @@ def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
     upstream = get_tornado_handler(server)
     outbox = Outbox()
     readers = Readers()
+    heartbeats = Heartbeats(server.ping_interval, server.ping_timeout)
 
     class EngineIOHandler(upstream):  # type: ignore[misc, valid-type]
         @property
@@ -58,7 +60,7 @@ def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
             connection = stream.socket.dup()
             stream.close()
             sid = server.generate_id()
-            socket = WebSocketSocket(server, sid, outbox)
+            socket = WebSocketSocket(server, sid, outbox, heartbeats)
             # Not read before the connect is through.
             transport = Connection(connection, socket, readers)
             transport.write(

@@ -12,6 +12,7 @@ from engineio import packet as eio_packet
 
 from chatapp.transport import frames
 from chatapp.transport.connection import Connection
+from chatapp.transport.heartbeats import Heartbeats
 from chatapp.transport.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -27,26 +28,26 @@ class WebSocketSocket:
     """What python-engineio's server holds in `sockets[sid]`, and the protocol of its
     connection, from the moment the WebSocket handshake is answered.
 
-    The connection is read and written on the loop itself (`Connection`): bytes
-    arrive in `data_received` (no task waits for them), frames leave through the
-    outbox, one `send()` per socket and pass of the loop. The heartbeat is
-    the protocol's: a PING every `ping_interval`, and no PONG within
-    `ping_timeout` closes the socket. A client's messages are handed to
-    python-socketio one at a time, in order, as python-engineio does (its
-    CONNECT is admitted before the events that follow it), by a task that
-    lives while there are messages to hand over; a client far ahead is not
-    read from until they are.
+    The connection is read and written on the loop itself (`Connection`): bytes arrive
+    in `data_received` (no task waits for them), frames leave through the outbox, one
+    `send()` per socket and pass of the loop. The heartbeat is the protocol's: a PING
+    every `ping_interval`, and no PONG within `ping_timeout` closes the socket (timed by
+    `Heartbeats`, up to a tick late). A client's messages are handed to python-socketio
+    one at a time, in order, as python-engineio does (its CONNECT is admitted before the
+    events that follow it), by a task that lives while there are messages to hand over;
+    a client far ahead is not read from until they are.
     """
 
     __slots__ = (
         "_awaiting_pong",
+        "_beat_at",
         "_ending",
         "_handling",
+        "_heartbeats",
         "_inbox",
         "_outbox",
         "_reader",
         "_session",
-        "_timer",
         "_unsent",
         "closed",
         "closing",
@@ -59,14 +60,18 @@ class WebSocketSocket:
     upgraded = True
     upgrading = False
 
-    def __init__(self, server: engineio.AsyncServer, sid: str, outbox: Outbox) -> None:
+    def __init__(
+        self, server: engineio.AsyncServer, sid: str, outbox: Outbox, heartbeats: Heartbeats
+    ) -> None:
         self.server = server
         self.sid = sid
         self.transport: Connection | None = None
         self.closing = False
         self.closed = False
         self._awaiting_pong = False
-        self._timer: asyncio.TimerHandle | None = None
+        self._heartbeats = heartbeats
+        #: The heartbeat bucket it is due in; 0: none.
+        self._beat_at = 0
         self._session: dict[str, Any] | None = None
         self._ending: asyncio.Future[None] | None = None
         self._outbox = outbox
@@ -91,7 +96,7 @@ class WebSocketSocket:
         self.write(frames.frame(pkt.encode()))
 
     async def check_ping_timeout(self) -> bool:
-        """python-engineio's monitor asks; the heartbeat timer here already knows."""
+        """python-engineio's monitor asks; the heartbeat here (Heartbeats) already knows."""
         return not self.closed
 
     async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
@@ -99,7 +104,7 @@ class WebSocketSocket:
         if self.closed or self.closing:
             return
         self.closing = True
-        self._cancel_timer()
+        self._cancel_beat()
         await self.server._trigger_event(
             "disconnect", self.sid, reason or self.server.reason.SERVER_DISCONNECT, run_async=False
         )
@@ -139,7 +144,19 @@ class WebSocketSocket:
 
     def opened(self) -> None:
         """Connected as far as Engine.IO goes: the heartbeat starts."""
-        self._timer = asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
+        self._next_beat(self.server.ping_interval)
+
+    def beat(self) -> None:
+        """Heartbeats says its time has come: a PING is due, or the PONG is overdue."""
+        self._beat_at = 0
+        if self.closing or self.closed:
+            return
+        if self._awaiting_pong:
+            self._end(self.server.reason.PING_TIMEOUT)
+            return
+        self._awaiting_pong = True
+        self.write(frames.PING)
+        self._next_beat(self.server.ping_timeout)
 
     # -- the wire in (Connection's Receiver) ------------------------------------------------
 
@@ -216,32 +233,22 @@ class WebSocketSocket:
         self.write(frames.close_frame(code, reason))
         self._end(self.server.reason.TRANSPORT_ERROR, abort=True)
 
-    def _ping(self) -> None:
-        if self.closing or self.closed:
-            return
-        self._awaiting_pong = True
-        self.write(frames.PING)
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(self.server.ping_timeout, self._pong_overdue)
-
     def _pong(self) -> None:
         if not self._awaiting_pong:
             return
         self._awaiting_pong = False
-        self._cancel_timer()
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(self.server.ping_interval, self._ping)
-
-    def _pong_overdue(self) -> None:
-        if self._awaiting_pong:
-            self._end(self.server.reason.PING_TIMEOUT)
+        self._next_beat(self.server.ping_interval)
 
     def _end(self, reason: Any, abort: bool = False) -> None:
         if not (self.closing or self.closed or self._ending):
             # Held here until done: a task nobody holds may be collected half way.
             self._ending = asyncio.ensure_future(self.close(wait=False, abort=abort, reason=reason))
 
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def _next_beat(self, seconds: float) -> None:
+        self._cancel_beat()
+        self._beat_at = self._heartbeats.due_in(seconds, self)
+
+    def _cancel_beat(self) -> None:
+        if self._beat_at:
+            self._heartbeats.cancel(self._beat_at, self)
+            self._beat_at = 0
