@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from socket import SO_RCVBUF, SOL_SOCKET
+from socket import IPPROTO_TCP, SO_RCVBUF, SOL_SOCKET, TCP_NODELAY
 from typing import Any
 
 import aiohttp
@@ -43,6 +43,8 @@ async def test_a_websocket_first_client_gets_the_own_path_and_everything_works(
 ) -> None:
     client = await running.socket(await running.login("alice"), events=("notification",))
     (socket,) = engine_sockets(running)
+    # Nagle off: a push never waits for the ACK of the one before it.
+    assert socket.transport._sock.getsockopt(IPPROTO_TCP, TCP_NODELAY)
     assert isinstance(socket, WebSocketSocket)
     assert client.transport() == "websocket"
     ack = await call(client, "session:get")

@@ -109,6 +109,12 @@ class Connection:
 
     def __init__(self, sock: socket.socket, protocol: Receiver, readers: Readers) -> None:
         sock.setblocking(False)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            # No Nagle: what a pass of the loop writes leaves in one send() already (Outbox),
+            # and a frame must not wait for the ACK of the one before it (with the client's
+            # delayed ACKs, up to 40 ms). Tornado's WebSocketHandler left it on; Node's ws
+            # turns it off, as this does.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock: socket.socket | None = sock
         self._fd = sock.fileno()
         self._loop = asyncio.get_running_loop()
