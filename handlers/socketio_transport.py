@@ -40,7 +40,7 @@ def socketio_handler(app: ChatApp) -> type[Any]:
     sio, origins, cookie_name = app.sio, app.origins, app.cookies.name
     max_per_address = app.config.socketio.max_connections_per_address
     new_connections = app.limits.socket_connections
-    base = engineio_handler(sio.eio)
+    base = engineio_handler(sio.eio, cookie_name)
 
     class SocketIOHandler(base):  # type: ignore[misc, valid-type]
         def set_default_headers(self) -> None:

@@ -7,6 +7,7 @@ import os
 import struct
 
 import pytest
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
 from chatapp.transport.frames import (
     BINARY,
@@ -110,3 +111,40 @@ def test_a_handshake_keeps_the_cookies_it_was_opened_with() -> None:
     kept = Handshake("10.0.0.7", 'theme=dark; chatapp_session="abc|1"; other=1')
     assert kept.cookie("chatapp_session") == "abc|1"
     assert kept.cookie("missing") is None
+
+
+def websocket_request(cookie_header: str) -> HTTPServerRequest:
+    headers = HTTPHeaders(
+        {"Host": "chat.example", **({"Cookie": cookie_header} if cookie_header else {})}
+    )
+    start = RequestStartLine("GET", "/socket.io/?EIO=4&transport=websocket", "HTTP/1.1")
+    return HTTPServerRequest(start_line=start, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        ('theme=dark; chatapp_session="abc|1"; _ga=GA1.2.3; other=1', "chatapp_session=abc|1"),
+        (
+            "chatapp_session=2|1:0|10:17|7:session|4:YWJj|ff00",
+            "chatapp_session=2|1:0|10:17|7:session|4:YWJj|ff00",
+        ),
+        ("theme=dark", ""),
+        ("", ""),
+    ],
+)
+def test_a_websockets_handshake_keeps_only_the_session_cookie(header: str, kept: str) -> None:
+    request = websocket_request(header)
+    handshake = Handshake.of(request, keep="chatapp_session")
+    assert handshake.cookie_header == kept
+    assert handshake.cookie("chatapp_session") == Handshake.of(request).cookie("chatapp_session")
+
+
+@pytest.mark.parametrize(
+    "header",
+    ['chatapp_session="a;b"; theme=dark', 'chatapp_session="a\\"b"', "chatapp_session= x ; y=1"],
+)
+def test_an_odd_session_cookie_reads_the_same_from_what_is_kept(header: str) -> None:
+    request = websocket_request(header)
+    handshake = Handshake.of(request, keep="chatapp_session")
+    assert handshake.cookie("chatapp_session") == Handshake.of(request).cookie("chatapp_session")

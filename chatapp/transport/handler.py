@@ -19,8 +19,9 @@ from chatapp.transport.outbox import Outbox
 from chatapp.transport.socket import WebSocketSocket
 
 
-def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
-    """python-engineio's Tornado handler class, with WebSocket-first sockets served here."""
+def engineio_handler(server: engineio.AsyncServer, cookie_name: str) -> type[Any]:
+    """python-engineio's Tornado handler class, with WebSocket-first sockets served here;
+    of their cookies, each keeps the one named `cookie_name` (the session's)."""
     upstream = get_tornado_handler(server)
     outbox = Outbox()
     readers = Readers()
@@ -69,7 +70,7 @@ def engineio_handler(server: engineio.AsyncServer) -> type[Any]:
             )
             server.sockets[sid] = socket
             socket.write(frame(eio_packet.Packet(eio_packet.OPEN, _handshake(sid)).encode()))
-            environ = {ENVIRON_KEY: Handshake.of(self.request)}
+            environ = {ENVIRON_KEY: Handshake.of(self.request, keep=cookie_name)}
             accepted = await server._trigger_event("connect", sid, environ, run_async=False)
             if accepted is not None and accepted is not True:
                 server.sockets.pop(sid, None)

@@ -4,7 +4,7 @@ python-socketio keeps a socket's `environ` for as long as the socket lives.
 python-engineio's path puts the whole Tornado handler there (its request,
 headers, parsed cookies: a few kB per socket); a socket on chatapp's own path
 keeps a `Handshake` instead, the two things chatapp reads of its request
-later: the client's address and its cookies. `handshake_of` reads either.
+later: the client's address and its session cookie. `handshake_of` reads either.
 """
 
 from __future__ import annotations
@@ -26,11 +26,21 @@ ENVIRON_KEY = "chatapp.handshake"
 @dataclass(frozen=True, slots=True)
 class Handshake:
     remote_ip: str
+    #: The cookies kept, as a Cookie header: all that came, or only the one named by `keep`.
     cookie_header: str
 
     @classmethod
-    def of(cls, request: HTTPServerRequest) -> Handshake:
-        return cls(request.remote_ip or "", request.headers.get("Cookie", ""))
+    def of(cls, request: HTTPServerRequest, keep: str | None = None) -> Handshake:
+        """With `keep`, only that cookie is kept (if it reads back the same on its own): a
+        browser sends every cookie of the site (analytics, preferences: often kilobytes),
+        and a socket holds its Handshake for hours."""
+        header = request.headers.get("Cookie", "")
+        if keep is not None:
+            value = parse_cookie(header).get(keep)
+            alone = "" if value is None else f"{keep}={value}"
+            if parse_cookie(alone).get(keep) == value:
+                header = alone
+        return cls(request.remote_ip or "", header)
 
     def cookie(self, name: str) -> str | None:
         return parse_cookie(self.cookie_header).get(name)
