@@ -21,8 +21,8 @@ fraction of a second wide, one loop timer for all (`heartbeats.py`); a reader th
 falls `MAX_PENDING_BYTES` behind is cut off. A socket's events are handled in the
 task that hands its messages over, one after the other
 (`chatapp.realtime.server.ChatServer._handle_event`). The socket keeps of its
-request only a `Handshake` (address, session cookie). permessage-deflate is declined, as
-before (docs/PERFORMANCE.md says why).
+request only a `Handshake` (address, session cookie). permessage-deflate is
+declined, as before (docs/PERFORMANCE.md says why).
 
 Long-polling, a polling connection that upgrades to a WebSocket, and a
 connection Tornado serves over TLS keep python-engineio's path unchanged.
