@@ -76,6 +76,12 @@ REACHES = [
         "chatapp.realtime.server:ChatServer",
         "the Engine.IO socket of a connect, to give a polling one poll_with_timeout",
     ),
+    Reach(
+        "socketio.packet:Packet.data_is_binary",
+        "chatapp.realtime.packets:ChatPacket",
+        "the server's packet class (`serializer=`): binary found without a list and a reduce at "
+        "every level; Packet.__init__ asks it to choose a packet's type",
+    ),
     # -- python-socketio's manager: rooms and emits (chatapp.realtime.rooms, .delivery) ----------
     Reach(
         "socketio.base_manager:BaseManager.basic_enter_room",

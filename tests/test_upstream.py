@@ -17,6 +17,7 @@ SUBCLASSES = [
     "chatapp.realtime.rooms:RoomIndex",
     "chatapp.realtime.delivery:DirectEmit",
     "chatapp.realtime.delivery:RedisDirectEmit",
+    "chatapp.realtime.packets:ChatPacket",
 ]
 UPSTREAM = ("socketio", "engineio", "tornado")
 
@@ -39,7 +40,8 @@ def test_every_upstream_method_a_subclass_overrides_is_listed() -> None:
         assert inspect.isclass(cls)
         bases = [b for b in cls.__mro__[1:] if b.__module__.split(".")[0] in UPSTREAM]
         for name, member in vars(cls).items():
-            if callable(member) and name != "__init__" and any(hasattr(b, name) for b in bases):
+            method = callable(member) or isinstance(member, (classmethod, staticmethod))
+            if method and name != "__init__" and any(hasattr(b, name) for b in bases):
                 assert (where, name) in listed, f"{where}.{name} overrides upstream: list it"
 
 
