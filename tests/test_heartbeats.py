@@ -11,7 +11,7 @@ import pytest
 from chatapp.transport.heartbeats import Heartbeats
 
 
-class Clock:
+class BeatRecorder:
     """A socket stand-in that notes when its heartbeats come, and may set its next one."""
 
     def __init__(self, heartbeats: Heartbeats, again_in: float | None = None) -> None:
@@ -29,7 +29,7 @@ async def test_each_socket_beats_once_in_order_at_most_a_tick_late() -> None:
     heartbeats = Heartbeats(ping_interval=0.5, ping_timeout=0.5)
     assert heartbeats.tick == pytest.approx(0.05)
     loop = asyncio.get_running_loop()
-    sockets = [Clock(heartbeats) for _ in range(5)]
+    sockets = [BeatRecorder(heartbeats) for _ in range(5)]
     start = loop.time()
     delays = [0.3, 0.1, 0.2, 0.1, 0.25]
     for socket, delay in zip(sockets, delays, strict=True):
@@ -44,7 +44,7 @@ async def test_each_socket_beats_once_in_order_at_most_a_tick_late() -> None:
 
 async def test_a_cancelled_heartbeat_never_comes_and_the_others_still_do() -> None:
     heartbeats = Heartbeats(ping_interval=0.5, ping_timeout=0.5)
-    kept, cancelled = Clock(heartbeats), Clock(heartbeats)
+    kept, cancelled = BeatRecorder(heartbeats), BeatRecorder(heartbeats)
     heartbeats.due_in(0.1, kept)
     bucket = heartbeats.due_in(0.1, cancelled)
     heartbeats.cancel(bucket, cancelled)
@@ -60,7 +60,7 @@ async def test_a_beat_that_sets_a_later_one_does_not_delay_those_due_sooner() ->
     heartbeats = Heartbeats(ping_interval=0.5, ping_timeout=0.5)
     loop = asyncio.get_running_loop()
     start = loop.time()
-    repeating, soon = Clock(heartbeats, again_in=0.6), Clock(heartbeats)
+    repeating, soon = BeatRecorder(heartbeats, again_in=0.6), BeatRecorder(heartbeats)
     heartbeats.due_in(0.05, repeating)
     heartbeats.due_in(0.2, soon)
     await asyncio.sleep(0.35)
@@ -78,7 +78,7 @@ async def test_one_sockets_fault_is_logged_and_the_others_beat(
         def beat(self) -> None:
             raise RuntimeError("a socket's own fault")
 
-    fine = Clock(heartbeats)
+    fine = BeatRecorder(heartbeats)
     heartbeats.due_in(0.05, Broken())
     heartbeats.due_in(0.05, fine)
     await asyncio.sleep(0.2)
